@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfraw.errors import InputError
-from tfraw.isp.transfer import _to_float
+from tfraw.isp._checks import to_float_tensor as _to_float
 
 __all__ = [
     "D50_WHITE_XYZ",

@@ -22,8 +22,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfraw.errors import InputError
+from tfraw.isp._checks import to_float_tensor as _to_float
 from tfraw.isp.color import D65_WHITE_XYZ, SRGB_TO_XYZ_D65, XYZ_D65_TO_SRGB, apply_ccm
-from tfraw.isp.transfer import _to_float, linear_to_srgb, srgb_to_linear
+from tfraw.isp.transfer import linear_to_srgb, srgb_to_linear
 
 __all__ = [
     "delta_e2000",

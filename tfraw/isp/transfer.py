@@ -19,7 +19,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tfraw.errors import InputError
+from tfraw.isp._checks import to_float_tensor as _to_float
 
 __all__ = [
     "hlg_to_linear",
@@ -52,23 +52,6 @@ PQ_C3 = 2392.0 / 4096.0 * 32.0  # 18.6875
 # As Y -> inf the PQ curve tends to (c2 / c3) ** m2 ~= 1.9907; the inverse is undefined at and
 # above that value, so the encoded input of pq_to_linear is held just below it.
 _PQ_MAX_RATIO = PQ_C2 / PQ_C3
-
-
-def _to_float(
-    x: tf.Tensor | np.ndarray | float, name: str = "x", dtype: tf.DType = tf.float32
-) -> tf.Tensor:
-    """Converts numpy/python/tf numeric input to a float tensor, rejecting non-numeric input.
-
-    Shared by the ``tfraw.isp`` colour modules (``color``, ``colorspace``, ``quantize``).
-    """
-    if isinstance(x, tf.Tensor | tf.Variable):
-        if not (x.dtype.is_floating or x.dtype.is_integer or x.dtype.is_bool):
-            raise InputError(f"{name} must be numeric, got dtype {x.dtype.name}")
-        return tf.cast(x, dtype)
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise InputError(f"{name} must be numeric, got dtype {arr.dtype} (shape {arr.shape})")
-    return tf.convert_to_tensor(arr.astype(dtype.as_numpy_dtype, copy=False))
 
 
 def _odd(fn, x: tf.Tensor) -> tf.Tensor:
