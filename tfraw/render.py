@@ -10,6 +10,8 @@ highlight mode does), so a clipped channel cannot turn white highlights magenta;
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -48,7 +50,15 @@ def render_classical(raw, method: str = "auto", highlights: str = "clip") -> np.
     balanced = color.apply_white_balance(camera_rgb, np.asarray(raw.wb_gains, np.float32))
     if highlights == "clip":
         balanced = tf.clip_by_value(balanced, 0.0, 1.0)
-    srgb_linear = color.apply_ccm(balanced, tf.cast(raw.camera_to_srgb, tf.float32))
+    cam_to_srgb = raw.camera_to_srgb
+    if cam_to_srgb is None:
+        warnings.warn(
+            f"{raw.path or 'raw image'}: no XYZ->camera colour matrix in the metadata; camera RGB "
+            "is shown as sRGB (colours will be off)",
+            stacklevel=2,
+        )
+        cam_to_srgb = np.eye(3)
+    srgb_linear = color.apply_ccm(balanced, tf.cast(cam_to_srgb, tf.float32))
     return srgb_linear[0].numpy()
 
 
