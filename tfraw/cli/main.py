@@ -16,6 +16,7 @@ import warnings
 # (command name, module, one-line help). Keep sorted by typical use.
 COMMANDS: list[tuple[str, str, str]] = [
     ("render", "tfraw.cli.render", "render raw files (or a --demo raw) to 16-bit TIFF, PNG or JPEG"),
+    ("eval", "tfraw.cli.eval", "benchmark a stage against classical methods on a folder of images"),
 ]
 
 

@@ -1,0 +1,77 @@
+"""``tfraw eval <stage>``: benchmark a stage on a folder of images (``tfraw eval demosaic ...``).
+
+Each stage is a sub-sub-command; the work lives in ``tfraw.eval.<stage>``, imported only when
+the command runs, so building the parser stays free of TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    stages = parser.add_subparsers(dest="eval_stage", metavar="STAGE")
+    demosaic = stages.add_parser(
+        "demosaic",
+        help="CPSNR of classical, LibRaw and trained demosaickers on a folder of 8-bit images",
+        description=(
+            "Mosaic every 8-bit sRGB image of --data with the CFA, demosaic it with each method, "
+            "round to uint8 and report the mean CPSNR (border 0 and 10) and megapixels/s."
+        ),
+    )
+    demosaic.add_argument(
+        "--data", required=True, type=Path, help="folder of 8-bit sRGB PNG/JPEG images"
+    )
+    demosaic.add_argument("--cfa", choices=("bayer", "xtrans"), default="bayer", help="CFA")
+    demosaic.add_argument("--json", type=Path, metavar="OUT", help="also write the rows as JSON")
+    demosaic.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="evaluate the first N images only"
+    )
+    demosaic.add_argument(
+        "--methods",
+        metavar="M[,M...]",
+        help="comma-separated subset of methods (default: all available for the CFA)",
+    )
+    demosaic.set_defaults(_eval_run=_run_demosaic)
+    parser.set_defaults(_eval_parser=parser)
+
+
+def _write_json(document: dict, path: Path) -> None:
+    from tfraw.io.atomic import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def _run_demosaic(args) -> int:
+    from tfraw.eval.demosaic import evaluate_demosaic, format_table
+
+    methods = None
+    if args.methods:
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    result = evaluate_demosaic(args.data, cfa=args.cfa, methods=methods, limit=args.limit)
+    print(format_table(result))
+    if args.json:
+        _write_json(result, args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def run(args) -> int:
+    stage_run = getattr(args, "_eval_run", None)
+    if stage_run is None:
+        parser = getattr(args, "_eval_parser", None)
+        if parser is not None:
+            parser.print_help()
+        return 2
+    return int(stage_run(args) or 0)
