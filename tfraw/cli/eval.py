@@ -41,6 +41,22 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
         metavar="M[,M...]",
         help="comma-separated subset of methods (default: all available for the CFA)",
     )
+    demosaic.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="an exported demosaic model version folder (repeatable); the shipped "
+        "saved_models/demosaic_* of the CFA are added automatically",
+    )
+    demosaic.add_argument(
+        "--models-dir", type=Path, default=Path("saved_models"),
+        help="where shipped models are looked up (default: saved_models)",
+    )  # fmt: skip
+    demosaic.add_argument(
+        "--no-shipped", action="store_true", help="do not add the shipped models automatically"
+    )
     demosaic.set_defaults(_eval_run=_run_demosaic)
     parser.set_defaults(_eval_parser=parser)
 
@@ -54,12 +70,19 @@ def _write_json(document: dict, path: Path) -> None:
 
 
 def _run_demosaic(args) -> int:
-    from tfraw.eval.demosaic import evaluate_demosaic, format_table
+    from tfraw.eval.demosaic import evaluate_demosaic, format_table, model_runner, shipped_models
 
     methods = None
     if args.methods:
         methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    result = evaluate_demosaic(args.data, cfa=args.cfa, methods=methods, limit=args.limit)
+    model_dirs = list(args.model)
+    if not args.no_shipped:
+        explicit = {p.resolve() for p in model_dirs}
+        model_dirs += [p for p in shipped_models(args.cfa, args.models_dir) if p.resolve() not in explicit]
+    extra = [model_runner(p) for p in model_dirs]
+    result = evaluate_demosaic(
+        args.data, cfa=args.cfa, methods=methods, limit=args.limit, extra_models=extra
+    )
     print(format_table(result))
     if args.json:
         _write_json(result, args.json)

@@ -16,6 +16,8 @@ import warnings
 # (command name, module, one-line help). Keep sorted by typical use.
 COMMANDS: list[tuple[str, str, str]] = [
     ("render", "tfraw.cli.render", "render raw files (or a --demo raw) to 16-bit TIFF, PNG or JPEG"),
+    ("export", "tfraw.cli.export", "export stages and pipelines as SavedModels (TF Serving layout)"),
+    ("serve-config", "tfraw.cli.serve_config", "write TF Serving's models.config for exported models"),
     ("eval", "tfraw.cli.eval", "benchmark a stage against classical methods on a folder of images"),
 ]
 

@@ -36,6 +36,27 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
         default=["bayer"],
         help="CFA(s) of the --demo raw: bayer (RGGB), xtrans (6x6), or both",
     )
+    parser.add_argument(
+        "--pipeline",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="NAME",
+        help="render through the tiled chain of pipelines/render/NAME.yaml (or a YAML path); "
+        "the flag alone uses the default pipeline, which falls back to classical stages (with a "
+        "warning) when a model is missing; --demosaic is ignored then",
+    )
+
+
+_CHAINS: dict = {}
+
+
+def _pipeline_chain(name: str):
+    if name not in _CHAINS:
+        from tfraw.inference.chain import Chain
+
+        _CHAINS[name] = Chain(name)
+    return _CHAINS[name]
 
 
 def _render_one(path: Path, out_dir: Path, args) -> Path:
@@ -43,11 +64,16 @@ def _render_one(path: Path, out_dir: Path, args) -> Path:
     from tfraw.render import OUTPUT_FORMATS, encode_display, render_classical
 
     raw = read_raw(path)
-    linear = render_classical(raw, method=args.demosaic)
+    if getattr(args, "pipeline", None):
+        chain = _pipeline_chain(args.pipeline)
+        image = chain.render_raw(raw)
+        display = image if chain.output_kind == "display_srgb" else encode_display(image)
+    else:
+        display = encode_display(render_classical(raw, method=args.demosaic))
     suffix, bits = OUTPUT_FORMATS[args.format]
     out_path = out_dir / (path.stem + suffix)
     orientation = None if args.keep_orientation else raw.orientation
-    write_image(out_path, encode_display(linear), bits=bits, orientation=orientation)
+    write_image(out_path, display, bits=bits, orientation=orientation)
     return out_path
 
 

@@ -20,7 +20,13 @@ Methods (rows):
   auto-brightness, unit white balance and ``adjust_maximum_thr=0`` (LibRaw's default 0.75
   rescales an image whose brightest sample is below full scale, e.g. 244 → 255). Bayer: LINEAR, VNG, PPG, AHD, DHT, AAHD; X-Trans:
   LINEAR and VNG (LibRaw's other algorithms refuse a 6×6 CFA);
-- extra models (``extra_models``), e.g. trained tfraw stages, named ``tfraw:<model>/<version>``.
+- extra models (``extra_models``), e.g. trained tfraw stages, named ``tfraw:<model>/<version>``;
+  :func:`model_runner` turns an exported demosaic model (``saved_models/demosaic_bayer/1``) into
+  such a row and :func:`shipped_models` lists the exports of a CFA (``tfraw eval demosaic``
+  adds them automatically). A model row linearizes the sRGB mosaic (mosaicking is pointwise, so
+  ``srgb_to_linear(mosaic(srgb)) == mosaic(srgb_to_linear(srgb))``), aligns it to the model's
+  training phase, runs the linear-space model and re-encodes the output with ``linear_to_srgb``
+  before the uint8 round trip.
 
 Speed (``mp_per_s``): megapixels per second of the demosaic call alone, single process, after
 one untimed warm-up call on a small crop (TF builds its kernels on first use); for LibRaw the
@@ -51,6 +57,8 @@ __all__ = [
     "evaluate_demosaic",
     "format_table",
     "list_images",
+    "model_runner",
+    "shipped_models",
 ]
 
 PROTOCOL = "cpsnr-uint8-border0"
@@ -262,6 +270,89 @@ def _build_methods(
     if not built:
         raise InputError(f"no demosaic method to run for cfa={cfa!r} (requested {methods})")
     return built, notes
+
+
+def shipped_models(cfa: str, models_dir: str | os.PathLike = "saved_models") -> list[Path]:
+    """Exported demosaic models of ``models_dir`` that serve ``cfa`` (latest version of each).
+
+    A model qualifies when ``<models_dir>/demosaic_*/<int>/assets/metadata.json`` names the
+    ``linear_camera_rgb`` output of a mosaic input and its ``cfa`` is ``cfa`` or ``"any"``.
+    """
+    import json
+
+    cfa = _cfa_key(cfa)
+    found = []
+    root = Path(models_dir)
+    if not root.is_dir():
+        return found
+    for model_dir in sorted(root.glob("demosaic_*")):
+        versions = sorted((p for p in model_dir.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+        for version in reversed(versions):
+            meta_path = version / "assets" / "metadata.json"
+            if not meta_path.is_file():
+                continue
+            meta = json.loads(meta_path.read_text())
+            if meta.get("input_kind") == "mosaic" and meta.get("cfa") in (cfa, "any"):
+                found.append(version)
+            break
+    return found
+
+
+def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | None]:
+    """``(name, fn, params)`` for ``extra_models`` from an exported demosaic model.
+
+    Args:
+        export_dir: a version folder ``<models>/<name>/<version>/`` written by
+            :func:`tfraw.inference.export.export_stage` (``assets/model.keras`` is loaded; without
+            it the SavedModel's ``serving_default`` is called).
+
+    Returns:
+        ``("tfraw:<name>/<version>", fn, params)``; ``fn(mosaic, pattern)`` takes the benchmark's
+        sRGB-encoded mosaic ``(1, H, W, 1)`` and returns sRGB-encoded RGB ``(1, H, W, 3)``.
+    """
+    import json
+
+    import tensorflow as tf
+
+    from tfraw.isp import transfer
+    from tfraw.isp.cfa import as_pattern, cfa_masks, crop_phase_padding, pad_for_phase
+
+    path = Path(export_dir)
+    meta_path = path / "assets" / "metadata.json"
+    if not meta_path.is_file():
+        raise InputError(f"--model {path}: no assets/metadata.json (not a tfraw export)")
+    meta = json.loads(meta_path.read_text())
+    config = meta.get("config") or {}
+    reference = as_pattern({"bayer": "RGGB", "xtrans": "XTRANS"}.get(config.get("cfa", meta.get("cfa")), "RGGB"))
+    keras_file = path / "assets" / "model.keras"
+    if keras_file.is_file():
+        import keras
+
+        import tfraw.stages  # noqa: F401  (registers the stage classes for deserialization)
+
+        model = keras.saving.load_model(keras_file)
+
+        def call(mosaic, masks):
+            return model({"mosaic": mosaic, "cfa_masks": masks})
+    else:
+        serving = tf.saved_model.load(str(path)).signatures["serving_default"]
+
+        def call(mosaic, masks):
+            return serving(mosaic=mosaic, cfa_masks=masks)["output"]
+
+    compiled = tf.function(call, reduce_retracing=True)
+
+    def run(mosaic: np.ndarray, pattern: np.ndarray):
+        linear = transfer.srgb_to_linear(tf.constant(mosaic, tf.float32))
+        padded, padding = pad_for_phase(linear, pattern, reference)
+        shape = tf.shape(padded)
+        masks = cfa_masks(reference, shape[1], shape[2])[tf.newaxis]
+        rgb = compiled(padded, masks)
+        return transfer.linear_to_srgb(crop_phase_padding(rgb, padding)).numpy()
+
+    name = f"tfraw:{meta.get('name', path.parent.name)}/{meta.get('version', path.name)}"
+    params = meta.get("params")
+    return name, run, None if params is None else int(params)
 
 
 def list_images(data_dir: str | os.PathLike, limit: int | None = None) -> list[Path]:

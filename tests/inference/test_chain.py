@@ -1,0 +1,96 @@
+"""Pipelines and the chain."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tfraw.errors import InputError, MissingModelError
+from tfraw.inference.chain import Chain, Pipeline, StageEntry, list_pipelines, load_pipeline
+from tfraw.inference.tiling import TilingConfig
+
+SHIPPED = list_pipelines()
+
+
+def test_shipped_pipelines_exist():
+    assert {"classical", "default"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_pipeline_round_trip(name):
+    pipeline = load_pipeline(name)
+    assert Pipeline.from_dict(pipeline.to_dict()) == pipeline
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("cfa", ["RGGB", "XTRANS"])
+def test_shipped_pipeline_tiled_equals_untiled(name, cfa):
+    pipeline = load_pipeline(name)
+    small = Pipeline.from_dict({**pipeline.to_dict(), "tiling": {"tile_size": 24, "overlap": 8}})
+    chain = Chain(small)
+    x = chain.example_inputs(1, 61, 50, cfa=cfa)
+    tiled = chain.tiled(x)["output"].numpy()
+    untiled = chain.untiled(x)["output"].numpy()
+    assert tiled.shape == (1, 61, 50, 3)
+    np.testing.assert_allclose(tiled, untiled, atol=1e-4, rtol=0)
+
+
+def test_classical_chain_equals_render_classical():
+    from tfraw.isp.transfer import linear_to_srgb
+    from tfraw.render import render_classical
+
+    class Raw:
+        path = None
+
+    chain = Chain(
+        Pipeline.from_dict({**load_pipeline("classical").to_dict(), "tiling": {"tile_size": 32}})
+    )
+    x = chain.example_inputs(1, 70, 66, cfa="GRBG")
+    raw = Raw()
+    raw.mosaic = x["mosaic"][0, :, :, 0]
+    raw.cfa_pattern = np.array([[1, 0], [2, 1]], np.int32)
+    raw.wb_gains = x["wb_gains"][0]
+    raw.camera_to_srgb = x["cam_to_srgb"][0]
+    want = np.clip(linear_to_srgb(render_classical(raw)).numpy(), 0, 1)
+    np.testing.assert_allclose(chain.render_raw(raw), want, atol=1e-5)
+
+
+def test_global_stage_runs_on_thumbnail():
+    stages = tuple(
+        StageEntry(s) for s in ("demosaic_malvar", "color_matrix", "auto_exposure", "srgb_encode")
+    )
+    chain = Chain(Pipeline(name="g", stages=stages, tiling=TilingConfig(tile_size=32, overlap=8)))
+    assert chain.has_global
+    x = chain.example_inputs(2, 80, 70)
+    np.testing.assert_allclose(
+        chain.tiled(x)["output"].numpy(), chain.untiled(x)["output"].numpy(), atol=1e-4
+    )
+
+
+def test_missing_model_falls_back_with_warning(tmp_path):
+    entry = StageEntry(
+        "demosaic_malvar", model="demosaic_bayer_small", version=1, fallback="demosaic_auto"
+    )
+    pipeline = Pipeline(name="fb", stages=(entry, StageEntry("color_matrix")))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chain = Chain(pipeline, models_dir=tmp_path)
+    assert chain.stage_names[0] == "demosaic_auto"
+    assert any("falling back" in str(w.message) for w in caught)
+    with pytest.raises(MissingModelError, match="demosaic_bayer_small"):
+        Chain(
+            Pipeline(
+                name="nf", stages=(StageEntry("demosaic_malvar", model="demosaic_bayer_small"),)
+            ),
+            models_dir=tmp_path,
+        )
+
+
+def test_kind_mismatch_is_named():
+    with pytest.raises(InputError, match="color_matrix"):
+        Chain(Pipeline(name="bad", stages=(StageEntry("color_matrix"),)))
+
+
+def test_unknown_pipeline_lists_known():
+    with pytest.raises(InputError, match="classical"):
+        load_pipeline("no_such_pipeline")

@@ -1,0 +1,164 @@
+"""The neural demosaic stage: config, model contract, phases, data recipe, loss, HLG output."""
+
+import inspect
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfraw.errors import InputError
+from tfraw.isp import transfer
+from tfraw.isp.cfa import BAYER_PATTERNS, cfa_masks, mosaic
+from tfraw.stages import STAGES
+from tfraw.stages.classical import demosaic_from_masks
+from tfraw.stages.demosaic import (
+    BAYER_SPEC,
+    XTRANS_SPEC,
+    DemosaicConfig,
+    DemosaicModel,
+    demosaic_aligned,
+    demosaic_loss,
+    macs_and_params,
+    make_dataset,
+)
+
+TINY = {"width": 4, "depth": 1, "convs_per_level": 1}
+
+
+def _tiny(cfa="bayer", **kw):
+    return DemosaicModel.from_stage_config(DemosaicConfig(cfa=cfa, **TINY, **kw))
+
+
+def _inputs(pattern, height=20, width=28, seed=0, batch=1):
+    rgb = np.random.default_rng(seed).uniform(0, 1.5, (batch, height, width, 3)).astype(np.float32)
+    masks = tf.broadcast_to(cfa_masks(pattern, height, width), (batch, height, width, 3))
+    return {"mosaic": mosaic(rgb, pattern), "cfa_masks": masks}
+
+
+def test_registered_and_config_round_trip():
+    assert STAGES["demosaic_nn_bayer"] is BAYER_SPEC and STAGES["demosaic_nn_xtrans"] is XTRANS_SPEC
+    config = XTRANS_SPEC.make_config({"width": 24, "exposure_log2": [-2, 1]})
+    assert config.cfa == "xtrans" and config.reference_pattern == "XTRANS"
+    for text, reader in ((config.to_json(), config.from_json), (config.to_yaml(), config.from_yaml)):
+        assert reader(text) == config
+    assert config.receptive_field % config.tile_multiple == 0 and config.tile_multiple == 24
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [({"cfa": "quad"}, "cfa"), ({"patch_size": 100}, "patch_size"), ({"torture_ratio": 0.5}, "torture"),
+     ({"width": 0}, "width"), ({"cfa": "xtrans", "base": "malvar"}, "malvar")],
+)  # fmt: skip
+def test_config_errors_name_the_value(bad, match):
+    with pytest.raises(InputError, match=match):
+        DemosaicConfig(**bad)
+
+
+def test_get_config_holds_every_init_argument_and_keras_round_trip(tmp_path):
+    model = _tiny("xtrans", l1_weight=2.0)
+    params = [p for p in inspect.signature(DemosaicModel.__init__).parameters if p not in ("self", "kwargs")]
+    config = model.get_config()
+    assert set(params) <= set(config)
+    assert DemosaicModel.from_config(config).stage_config() == model.stage_config()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    x = _inputs("XTRANS")
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    assert loaded.stage_config().l1_weight == 2.0
+
+
+def test_default_size_budget():
+    sizes = macs_and_params(BAYER_SPEC.build())
+    assert sizes["params"] <= 1_000_000
+    assert 10_000 < sizes["macs_per_pixel"] < 60_000
+
+
+def test_zero_residual_is_the_classical_base_for_every_phase():
+    """One code path: Bayer phases and X-Trans only differ in the masks; with the residual
+    zeroed, the output is the mask-based classical demosaic taken in sRGB-encoded space."""
+    model = _tiny()
+    layer = model.get_layer("to_residual")
+    layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    for pattern in [*BAYER_PATTERNS, "XTRANS"]:
+        x = _inputs(pattern, 18, 30)  # not multiples of the stride: padded and cropped
+        out = model(x).numpy()
+        encoded = transfer.linear_to_srgb(x["mosaic"])
+        expected = transfer.srgb_to_linear(demosaic_from_masks(encoded, x["cfa_masks"], "auto"))
+        assert out.shape == (1, 18, 30, 3)
+        np.testing.assert_allclose(out, expected.numpy(), atol=1e-5)
+
+
+def test_phase_alignment_feeds_the_reference_phase():
+    seen = {}
+
+    def spy(inputs):
+        seen["masks"] = inputs["cfa_masks"].numpy()
+        return tf.tile(inputs["mosaic"], [1, 1, 1, 3])
+
+    for pattern, reference in (("GBRG", "RGGB"), ("BGGR", "RGGB"), ("XTRANS", "XTRANS")):
+        x = _inputs(pattern, 12, 18)
+        out = demosaic_aligned(spy, x["mosaic"], pattern, reference)
+        assert out.shape == (1, 12, 18, 3)
+        height, width = seen["masks"].shape[1:3]
+        np.testing.assert_array_equal(seen["masks"][0], cfa_masks(reference, height, width).numpy())
+        # The crop returns the original pixels at their places.
+        np.testing.assert_array_equal(out[..., :1].numpy(), x["mosaic"].numpy())
+
+
+def test_one_training_step_and_loss_terms():
+    model = _tiny()
+    config = model.stage_config()
+    model.compile(optimizer="adam", loss=lambda y, p: demosaic_loss(y, p, 1.0, 0.5, 0.5, 0.1))
+    x = _inputs("RGGB", 24, 24, batch=2)
+    y = np.full((2, 24, 24, 3), 0.3, np.float32)
+    assert np.isfinite(model.train_on_batch(x, y))
+    assert config.l1_weight == 1.0
+    t = tf.fill((1, 8, 8, 3), 0.25)
+    assert float(demosaic_loss(t, t)[0]) == 0.0
+    shifted = t + tf.constant([0.1, 0.0, 0.0])  # a pure chroma error
+    plain = float(demosaic_loss(t, shifted, 1, 0, 0)[0])
+    assert float(demosaic_loss(t, shifted, 1, 0, 1)[0]) > plain > 0
+    # Values past 1.0 are fine (sign-symmetric, unclipped transfer).
+    assert np.isfinite(demosaic_loss(t * 8, -t)).all()
+
+
+def _photo_folder(root, count=3, size=(80, 96)):
+    folder = root / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        y, x = np.mgrid[0 : size[0], 0 : size[1]]
+        base = 0.5 + 0.4 * np.sin(x / (3 + i) + y / 5)[..., None] * rng.uniform(0.5, 1, 3)
+        iio.imwrite(folder / f"p{i}.png", np.round(np.clip(base, 0, 1) * 255).astype(np.uint8))
+    return folder
+
+
+def test_make_dataset_is_indexed_and_resumable(tmp_path):
+    config = DemosaicConfig(
+        **TINY, data_dir=str(_photo_folder(tmp_path)), cache_dir=str(tmp_path / "cache"),
+        patch_size=24, cache_patch=32, cache_stride=16, batch_size=3, torture_count=4,
+        torture_ratio=0.1, exposure_log2=(1.0, 1.0), val_every=100,
+    )  # fmt: skip
+    batches = list(make_dataset(config, "train", seed=1).take(2))
+    (inputs, target) = batches[0]
+    assert inputs["mosaic"].shape == (3, 24, 24, 1) and target.shape == (3, 24, 24, 3)
+    np.testing.assert_array_equal(inputs["cfa_masks"][0], cfa_masks("RGGB", 24, 24))
+    # The mosaic is the target sampled through the reference CFA (geometry came before).
+    np.testing.assert_allclose(inputs["mosaic"], mosaic(target, "RGGB"), atol=1e-6)
+    assert float(tf.reduce_max(target)) > 1.0  # exposure pushes past 1.0, never clipped
+    resumed = next(iter(make_dataset(config, "train", seed=1, start=1)))
+    np.testing.assert_array_equal(resumed[1], batches[1][1])
+    other = next(iter(make_dataset(config, "train", seed=2)))
+    assert not np.array_equal(other[1], batches[0][1])
+
+
+def test_hlg_avif_output_via_the_model(tmp_path):
+    from tfraw.io.avif import read_avif_cicp, write_hlg_avif
+
+    model = _tiny()
+    rgb = model(_inputs("RGGB", 32, 40))
+    path = write_hlg_avif(tmp_path / "out.avif", rgb, peak=2.0)
+    assert read_avif_cicp(path) == (9, 18, 9)  # BT.2100 HLG: BT.2020 primaries, HLG, BT.2020 NCL

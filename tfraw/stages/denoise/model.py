@@ -1,0 +1,356 @@
+"""``DenoiseModel``: the U-Net of reparameterizable blocks, its routed twin and ``deploy()``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfraw.layers.blocks import CropToMatch, DepthToSpace, PadToMultiple, SpaceToDepth
+from tfraw.layers.reparam import RepConv2D
+from tfraw.stages.base import l1_loss
+from tfraw.stages.denoise.config import DenoiseConfig
+
+__all__ = ["DenoiseModel", "loss"]
+
+#: LED trains with an L1 loss on the raw (the clean long exposure is the target).
+loss = l1_loss
+# SID/LED U-Nets use LeakyReLU with slope 0.2.
+_LEAKY_SLOPE = 0.2
+
+
+def _act(x):
+    return keras.ops.leaky_relu(x, negative_slope=_LEAKY_SLOPE)
+
+
+def _build_layers(config: DenoiseConfig) -> dict[str, keras.layers.Layer]:
+    """All layers of the U-Net, by name (names fix the weight paths and the fold mapping)."""
+    layers: dict[str, keras.layers.Layer] = {
+        "pad": PadToMultiple(config.spatial_multiple, name="pad"),
+        "crop": CropToMatch(name="crop"),
+    }
+    if config.fold > 1:
+        layers["s2d"] = SpaceToDepth(config.fold, name="s2d")
+        layers["d2s"] = DepthToSpace(config.fold, name="d2s")
+
+    def rep(name: str, filters: int) -> None:
+        layers[name] = RepConv2D(
+            filters, 3, num_cameras=config.num_cameras, reparam=config.reparam, name=name
+        )
+
+    for level in range(config.depth):
+        channels = config.base_channels * 2**level
+        rep(f"enc{level}_a", channels)
+        rep(f"enc{level}_b", channels)
+        layers[f"pool{level}"] = keras.layers.MaxPooling2D(2, name=f"pool{level}")
+    bottom = config.base_channels * 2**config.depth
+    rep("mid_a", bottom)
+    rep("mid_b", bottom)
+    for level in reversed(range(config.depth)):
+        channels = config.base_channels * 2**level
+        layers[f"up{level}"] = keras.layers.Conv2DTranspose(
+            channels, 2, strides=2, name=f"up{level}"
+        )
+        rep(f"dec{level}_a", channels)
+        rep(f"dec{level}_b", channels)
+    layers["head"] = keras.layers.Conv2D(config.fold**2, 1, name="head")
+    return layers
+
+
+def _forward(config: DenoiseConfig, layers, mosaic, masks, camera_index=None):
+    """The U-Net graph on ``mosaic (B, H, W, 1)`` and ``masks (B, H, W, 3)``."""
+
+    def rep(name, x):
+        layer = layers[name]
+        return _act(layer(x) if camera_index is None else layer(x, camera_index))
+
+    x = layers["pad"](keras.ops.concatenate([mosaic, masks], axis=-1))
+    if config.fold > 1:
+        x = layers["s2d"](x)
+    skips = []
+    for level in range(config.depth):
+        x = rep(f"enc{level}_b", rep(f"enc{level}_a", x))
+        skips.append(x)
+        x = layers[f"pool{level}"](x)
+    x = rep("mid_b", rep("mid_a", x))
+    for level in reversed(range(config.depth)):
+        x = layers[f"up{level}"](x)
+        x = keras.ops.concatenate([x, skips[level]], axis=-1)
+        x = rep(f"dec{level}_b", rep(f"dec{level}_a", x))
+    x = layers["head"](x)
+    if config.fold > 1:
+        x = layers["d2s"](x)
+    x = layers["crop"](x, mosaic)
+    return x + mosaic if config.residual else x
+
+
+def _config_fields() -> list[str]:
+    return [f.name for f in dataclasses.fields(DenoiseConfig)]
+
+
+@keras.saving.register_keras_serializable(package="tfraw")
+class DenoiseModel(keras.Model):
+    """``{"mosaic" (B, H, W, 1), "cfa_masks" (B, H, W, 3)} -> denoised mosaic (B, H, W, 1)``.
+
+    The input mosaic is the normalized raw already multiplied by the exposure ratio (the digital
+    gain, as in SID/ELD/LED); the output has the same scale. Any ``H, W`` and any CFA phase work
+    (bottom/right zero padding to :attr:`DenoiseConfig.spatial_multiple`, masks zero there).
+
+    Without a camera index the model uses each block's *deployed* alignment (the average of
+    the virtual cameras after pre-training, the customized one after fine-tuning) and the
+    customization branch. :meth:`routed_model` is the pre-training graph with per-sample
+    camera routing; :meth:`deploy` returns the folded plain network.
+
+    Example:
+        >>> from tfraw.isp.cfa import cfa_masks
+        >>> model = DenoiseModel(base_channels=4, depth=1, num_cameras=2)
+        >>> masks = cfa_masks("RGGB", 10, 14)[tf.newaxis]
+        >>> model({"mosaic": tf.zeros((1, 10, 14, 1)), "cfa_masks": masks}).shape
+        TensorShape([1, 10, 14, 1])
+    """
+
+    config_class = DenoiseConfig
+
+    def __init__(
+        self,
+        base_channels: int = 32,
+        depth: int = 3,
+        input_mode: str = "space_to_depth",
+        num_cameras: int = 8,
+        reparam: bool = True,
+        residual: bool = True,
+        cfa: str = "bayer",
+        patch_size: int = 288,
+        batch_size: int = 8,
+        ratio_range: tuple[float, float] = (1.0, 300.0),
+        profiles: tuple[str, ...] = DenoiseConfig.profiles,
+        white_minus_black: float = 15871.0,
+        camera_seed: int = 0,
+        data_root: str = "",
+        val_images: int = 24,
+        **kwargs,
+    ):
+        values = dict(locals())
+        values = {name: values[name] for name in _config_fields()}
+        config = DenoiseConfig.from_dict(values)
+        inputs = {
+            "mosaic": keras.Input((None, None, 1), name="mosaic", dtype="float32"),
+            "cfa_masks": keras.Input((None, None, 3), name="cfa_masks", dtype="float32"),
+        }
+        layers = _build_layers(config)
+        outputs = _forward(config, layers, inputs["mosaic"], inputs["cfa_masks"])
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self._denoise_config = config
+        routed = _routed_graph(config, layers, self.name) if config.reparam else None
+        object.__setattr__(self, "_routed", routed)  # not tracked: it shares these weights
+
+    def call(self, inputs, training=None, mask=None):
+        """With ``camera_index`` in the input dict (pre-training batches of
+        :func:`~tfraw.stages.denoise.data.make_dataset`), every sample is routed through its
+        virtual camera's alignments; other extra keys (``ratio``) are ignored."""
+        if isinstance(inputs, dict):
+            if "camera_index" in inputs and self._routed is not None:
+                routed = {key: inputs[key] for key in ("mosaic", "cfa_masks", "camera_index")}
+                return self._routed(routed, training=training)
+            inputs = {key: inputs[key] for key in ("mosaic", "cfa_masks")}
+        return super().call(inputs, training=training, mask=mask)
+
+    # -- config ---------------------------------------------------------------------------------
+    @classmethod
+    def from_stage_config(cls, config: DenoiseConfig, **kwargs) -> DenoiseModel:
+        return cls(**config.to_dict(), **kwargs)
+
+    def stage_config(self) -> DenoiseConfig:
+        return self._denoise_config
+
+    def get_config(self):
+        values = {name: getattr(self._denoise_config, name) for name in _config_fields()}
+        return {"name": self.name, "trainable": self.trainable, **values}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- reparameterization -------------------------------------------------------------------
+    def rep_layers(self) -> list[RepConv2D]:
+        return [layer for layer in self.layers if isinstance(layer, RepConv2D)]
+
+    def routed_model(self) -> keras.Model:
+        """The pre-training graph: inputs ``mosaic``, ``cfa_masks`` and ``camera_index`` (B,)
+        int32; every block applies the alignment of the sample's virtual camera (no branch).
+        Shares all weights with this model (``model(inputs)`` uses it when ``inputs`` has a
+        ``camera_index``)."""
+        if self._routed is None:
+            raise ValueError("routed_model() needs a reparameterizable model (reparam=True)")
+        return self._routed
+
+    def reset_alignment(self) -> None:
+        """Deployed alignments := the mean of the virtual cameras' (undo a customization)."""
+        for layer in self.rep_layers():
+            layer.reset_alignment()
+
+    def variable_groups(self) -> dict[str, list]:
+        """Variables by role: ``camera`` (routed alignments), ``alignment`` (deployed),
+        ``branch`` (customization) and ``shared`` (everything else)."""
+        groups: dict[str, list] = {"camera": [], "alignment": [], "branch": [], "shared": []}
+        special = set()
+        for layer in self.rep_layers():
+            for key, variables in (
+                ("camera", layer.camera_variables),
+                ("alignment", layer.alignment_variables),
+                ("branch", layer.branch_variables),
+            ):
+                groups[key].extend(variables)
+                special.update(id(v) for v in variables)
+        groups["shared"] = [v for v in self.weights if id(v) not in special]
+        return groups
+
+    def deploy(self) -> DenoiseModel:
+        """The folded plain network: every block's alignment and branch merged into one conv.
+
+        Returns a new ``DenoiseModel`` with ``reparam=False`` (the architecture, parameter count
+        and FLOPs of the plain U-Net) that computes what this model computes without a camera
+        index.
+        """
+        config = dataclasses.replace(self._denoise_config, reparam=False)
+        plain = DenoiseModel.from_stage_config(config, name=f"{self.name}_deployed")
+        for layer in self.layers:
+            if not layer.weights:
+                continue
+            target = plain.get_layer(layer.name)
+            if isinstance(layer, RepConv2D):
+                kernel, bias = layer.folded_weights()
+                target.kernel.assign(kernel)
+                target.bias.assign(bias)
+            else:
+                target.set_weights(layer.get_weights())
+        return plain
+
+    def conv_macs(self, height: int, width: int) -> int:
+        """Analytic multiply-accumulates of all convolutions for one ``height x width`` image."""
+        config = self._denoise_config
+        m = config.spatial_multiple
+        h0, w0 = -(-height // m) * m // config.fold, -(-width // m) * m // config.fold
+        total = 0
+        for layer in self.layers:
+            if isinstance(layer, RepConv2D):
+                level = _level_of(layer.name, config.depth)
+                total += layer.macs(h0 >> level, w0 >> level)
+            elif isinstance(layer, keras.layers.Conv2DTranspose):
+                level = int(layer.name[2:])
+                kh, kw, cout, cin = layer.kernel.shape
+                total += int(kh * kw * cin * cout) * (h0 >> (level + 1)) * (w0 >> (level + 1))
+            elif isinstance(layer, keras.layers.Conv2D):
+                kh, kw, cin, cout = layer.kernel.shape
+                total += int(kh * kw * cin * cout) * h0 * w0
+        return int(total)
+
+
+def _routed_graph(config: DenoiseConfig, layers, name: str) -> keras.Model:
+    inputs = {
+        "mosaic": keras.Input((None, None, 1), name="mosaic", dtype="float32"),
+        "cfa_masks": keras.Input((None, None, 3), name="cfa_masks", dtype="float32"),
+        "camera_index": keras.Input((), name="camera_index", dtype="int32"),
+    }
+    outputs = _forward(
+        config, layers, inputs["mosaic"], inputs["cfa_masks"], inputs["camera_index"]
+    )
+    return keras.Model(inputs=inputs, outputs=outputs, name=f"{name}_routed")
+
+
+def export_model(model: DenoiseModel) -> DenoiseModel:
+    """The model to export: the folded plain network (hook for ``tfraw-train --export``)."""
+    return model.deploy() if model.stage_config().reparam else model
+
+
+def macs_and_params(model: DenoiseModel) -> dict[str, int]:
+    """``{"macs_per_pixel", "params"}`` of the deployed (folded) network (export metadata)."""
+    deployed = export_model(model)
+    size = 16 * deployed.stage_config().spatial_multiple
+    return {
+        "macs_per_pixel": int(round(deployed.conv_macs(size, size) / size**2)),
+        "params": parameter_count(deployed),
+    }
+
+
+def _level_of(name: str, depth: int) -> int:
+    if name.startswith("mid"):
+        return depth
+    return int(name[3 : name.index("_")])
+
+
+def graph_flops(model: keras.Model, height: int, width: int) -> int:
+    """FLOPs of ``model`` on one ``height x width`` input, counted by TensorFlow's profiler on
+    the traced graph (``tf.compat.v1.profiler``, ``float_ops``)."""
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    specs = {
+        "mosaic": tf.TensorSpec((1, height, width, 1), tf.float32),
+        "cfa_masks": tf.TensorSpec((1, height, width, 3), tf.float32),
+    }
+    concrete = tf.function(lambda inputs: model(inputs)).get_concrete_function(specs)
+    frozen = convert_variables_to_constants_v2(concrete)
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    info = tf.compat.v1.profiler.profile(graph=frozen.graph, options=options)
+    return int(info.total_float_ops)
+
+
+def parameter_count(model: keras.Model) -> int:
+    return int(sum(np.prod(v.shape) for v in model.weights))
+
+
+def apply_denoiser(
+    model: keras.Model,
+    mosaic: np.ndarray,
+    pattern,
+    ratio: float = 1.0,
+    tile: int = 512,
+) -> np.ndarray:
+    """Denoises a whole normalized mosaic tile by tile; equal to one untiled call.
+
+    Tiles start at multiples of the network's down-sampling factor and carry a margin of at
+    least the receptive field (rounded up to that factor), so max-pooling grids line up with
+    the untiled call and every kept pixel sees the same context.
+
+    Args:
+        model: a :class:`DenoiseModel` (folded or not).
+        mosaic: ``(H, W)`` float normalized raw ``(raw - black) / (white - black)``.
+        pattern: the CFA pattern at ``mosaic[0, 0]`` (Bayer 2x2 or X-Trans 6x6).
+        ratio: digital gain applied before denoising (> 0); the output keeps it.
+        tile: core tile size (rounded up to the down-sampling factor).
+
+    Returns:
+        ``(H, W)`` float32 denoised mosaic, multiplied by ``ratio``.
+    """
+    from tfraw.errors import InputError
+    from tfraw.isp.cfa import cfa_masks, shift_pattern
+
+    if not ratio > 0:
+        raise InputError(f"ratio must be > 0, got {ratio}")
+    array = np.asarray(mosaic, np.float32)
+    if array.ndim != 2:
+        raise InputError(f"apply_denoiser: expected an (H, W) mosaic, got shape {array.shape}")
+    config = model.stage_config()
+    factor = config.spatial_multiple
+    margin = -(-config.receptive_field // factor) * factor
+    core = max(factor, -(-int(tile) // factor) * factor)
+    height, width = array.shape
+    out = np.empty((height, width), np.float32)
+    for y0 in range(0, height, core):
+        for x0 in range(0, width, core):
+            ys, xs = max(y0 - margin, 0), max(x0 - margin, 0)
+            ye, xe = min(y0 + core + margin, height), min(x0 + core + margin, width)
+            window = array[ys:ye, xs:xe] * np.float32(ratio)
+            masks = cfa_masks(shift_pattern(pattern, ys, xs), ye - ys, xe - xs)
+            result = model(
+                {"mosaic": tf.constant(window[None, :, :, None]), "cfa_masks": masks[tf.newaxis]}
+            )
+            result = np.asarray(result)[0, :, :, 0]
+            cy, cx = min(core, height - y0), min(core, width - x0)
+            out[y0 : y0 + cy, x0 : x0 + cx] = result[y0 - ys : y0 - ys + cy, x0 - xs : x0 - xs + cx]
+    return out

@@ -1,0 +1,8 @@
+"""Strategy-aware training: configs, checkpoints/resume, TensorBoard, progress.
+
+Importing this package imports TensorFlow and Keras.
+"""
+
+from tfraw.train.trainer import TrainConfig, Trainer, WarmupCosine, describe_hardware, make_strategy
+
+__all__ = ["TrainConfig", "Trainer", "WarmupCosine", "describe_hardware", "make_strategy"]
