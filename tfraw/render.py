@@ -50,16 +50,21 @@ def render_classical(raw, method: str = "auto", highlights: str = "clip") -> np.
     balanced = color.apply_white_balance(camera_rgb, np.asarray(raw.wb_gains, np.float32))
     if highlights == "clip":
         balanced = tf.clip_by_value(balanced, 0.0, 1.0)
-    cam_to_srgb = raw.camera_to_srgb
-    if cam_to_srgb is None:
+    srgb_linear = color.apply_ccm(balanced, camera_to_srgb_or_identity(raw))
+    return srgb_linear[0].numpy()
+
+
+def camera_to_srgb_or_identity(raw) -> np.ndarray:
+    """The raw's camera→sRGB matrix (3, 3) float32; identity, with a warning, when it has none."""
+    matrix = raw.camera_to_srgb
+    if matrix is None:
         warnings.warn(
             f"{raw.path or 'raw image'}: no XYZ->camera colour matrix in the metadata; camera RGB "
             "is shown as sRGB (colours will be off)",
-            stacklevel=2,
+            stacklevel=3,
         )
-        cam_to_srgb = np.eye(3)
-    srgb_linear = color.apply_ccm(balanced, tf.cast(cam_to_srgb, tf.float32))
-    return srgb_linear[0].numpy()
+        matrix = np.eye(3)
+    return np.asarray(matrix, np.float32)
 
 
 def encode_display(linear_srgb: np.ndarray) -> np.ndarray:

@@ -16,8 +16,9 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demosaic",
         choices=("auto", "bilinear", "malvar", "xtrans"),
-        default="auto",
-        help="classical demosaic (auto: Malvar for Bayer, normalized convolution for X-Trans)",
+        default=None,
+        help="render with the foundation's classical function and this demosaic instead of a "
+        "pipeline (auto: Malvar for Bayer, normalized convolution for X-Trans)",
     )
     parser.add_argument(
         "--keep-orientation",
@@ -38,13 +39,11 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pipeline",
-        nargs="?",
-        const="default",
-        default=None,
+        default="default",
         metavar="NAME",
         help="render through the tiled chain of pipelines/render/NAME.yaml (or a YAML path); "
-        "the flag alone uses the default pipeline, which falls back to classical stages (with a "
-        "warning) when a model is missing; --demosaic is ignored then",
+        "default: 'default', whose trained stages fall back to classical ones (with a warning) "
+        "when a model is missing; 'classical' is the baseline",
     )
 
 
@@ -64,12 +63,12 @@ def _render_one(path: Path, out_dir: Path, args) -> Path:
     from tfraw.render import OUTPUT_FORMATS, encode_display, render_classical
 
     raw = read_raw(path)
-    if getattr(args, "pipeline", None):
+    if args.demosaic:
+        display = encode_display(render_classical(raw, method=args.demosaic))
+    else:
         chain = _pipeline_chain(args.pipeline)
         image = chain.render_raw(raw)
         display = image if chain.output_kind == "display_srgb" else encode_display(image)
-    else:
-        display = encode_display(render_classical(raw, method=args.demosaic))
     suffix, bits = OUTPUT_FORMATS[args.format]
     out_path = out_dir / (path.stem + suffix)
     orientation = None if args.keep_orientation else raw.orientation

@@ -478,6 +478,8 @@ class Chain(tf.Module):
 
 def inputs_from_raw(raw) -> dict[str, np.ndarray]:
     """The chain's input dict (batch of one) from a :class:`tfraw.io.RawImage`."""
+    from tfraw.render import camera_to_srgb_or_identity
+
     mosaic = np.asarray(raw.mosaic, np.float32)
     if mosaic.ndim != 2:
         raise InputError(f"raw mosaic must be (H, W), got shape {mosaic.shape}")
@@ -489,7 +491,7 @@ def inputs_from_raw(raw) -> dict[str, np.ndarray]:
         "mosaic": mosaic[None, :, :, None],
         "cfa_pattern": pattern_6x6(raw.cfa_pattern)[None].astype(np.int32),
         "wb_gains": np.asarray(raw.wb_gains, np.float32).reshape(1, 3),
-        "cam_to_srgb": np.asarray(raw.camera_to_srgb, np.float32).reshape(1, 3, 3),
+        "cam_to_srgb": camera_to_srgb_or_identity(raw).reshape(1, 3, 3),
     }
 
 
