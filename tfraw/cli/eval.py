@@ -58,6 +58,9 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
         "--no-shipped", action="store_true", help="do not add the shipped models automatically"
     )
     demosaic.set_defaults(_eval_run=_run_demosaic)
+    from tfraw.eval.denoise import add_denoise_parser
+
+    add_denoise_parser(stages)
     parser.set_defaults(_eval_parser=parser)
 
 

@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("render", "tfraw.cli.render", "render raw files (or a --demo raw) to 16-bit TIFF, PNG or JPEG"),
     ("export", "tfraw.cli.export", "export stages and pipelines as SavedModels (TF Serving layout)"),
     ("serve-config", "tfraw.cli.serve_config", "write TF Serving's models.config for exported models"),
+    ("denoise", "tfraw.cli.denoise", "denoise raw files with a trained denoiser (render or DNG)"),
     ("eval", "tfraw.cli.eval", "benchmark a stage against classical methods on a folder of images"),
 ]
 

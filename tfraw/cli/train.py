@@ -168,6 +168,8 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
     run_path = Path(run_dir) / "run.json"
     run = json.loads(run_path.read_text()) if run_path.exists() else {}
     module = sys.modules[spec.model_class.__module__]
+    if hasattr(module, "export_model"):  # e.g. the denoiser folds its reparameterized blocks
+        model = module.export_model(model)
     sizes = module.macs_and_params(model) if hasattr(module, "macs_and_params") else {}
     export = resolved.get("export") or {}
     named = dataclasses.replace(spec, name=export.get("name", spec.name))
@@ -191,6 +193,12 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["denoise"] and "--finetune" in argv:
+        # Few-shot camera customization has its own arguments (pairs list, pretrained model).
+        from tfraw.stages.denoise import finetune_main
+
+        return finetune_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="tfraw-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

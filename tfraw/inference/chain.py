@@ -266,7 +266,7 @@ class Chain(tf.Module):
             for s, m in zip(self.specs, self.models, strict=True)
         )
         configs = [m.stage_config() for m in self.models if hasattr(m, "stage_config")]
-        self.tile_multiple = math.lcm(1, *(int(getattr(c, "tile_multiple", 1)) for c in configs))
+        self.tile_multiple = math.lcm(1, *(int(c.tile_multiple) for c in configs))
         self.tiling = pipeline.tiling.with_margin(self.receptive_field).aligned(self.tile_multiple)
         self.thumbnail_size = int(thumbnail_size)
         self.has_global = any(s.has_global for s in self.specs)

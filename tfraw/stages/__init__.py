@@ -19,6 +19,7 @@ from tfraw.stages.classical import (
 )
 from tfraw.stages.demosaic import BAYER_SPEC as DEMOSAIC_NN_BAYER_SPEC
 from tfraw.stages.demosaic import XTRANS_SPEC as DEMOSAIC_NN_XTRANS_SPEC
+from tfraw.stages.denoise import DENOISE_SPEC
 
 __all__ = ["STAGES", "StageConfig", "StageSpec", "get_stage"]
 
@@ -35,6 +36,7 @@ STAGES: dict[str, StageSpec] = {
         HLG_ENCODE_SPEC,
         DEMOSAIC_NN_BAYER_SPEC,
         DEMOSAIC_NN_XTRANS_SPEC,
+        DENOISE_SPEC,
     )
 }
 

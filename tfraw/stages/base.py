@@ -105,6 +105,13 @@ class StageConfig:
         """Radius in pixels: an output pixel depends on inputs at most this far along each axis."""
         return 0
 
+    @property
+    def tile_multiple(self) -> int:
+        """Tiles must start on multiples of this (a network's total down-sampling, or a CFA
+        period for packed inputs) so every tile sees the same grid phase as the whole image;
+        the chain rounds tile size, overlap and margin up to the lcm over its stages."""
+        return 1
+
     def to_dict(self) -> dict[str, Any]:
         """Plain ``{field: value}`` dict (JSON/YAML-safe)."""
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}

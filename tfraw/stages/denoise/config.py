@@ -105,7 +105,7 @@ class DenoiseConfig(StageConfig):
         return 2 if self.input_mode == "space_to_depth" else 1
 
     @property
-    def spatial_multiple(self) -> int:
+    def tile_multiple(self) -> int:
         """Down-sampling factor of the whole network: tiles must start at multiples of it for the
         tiled output to equal the untiled one (max-pooling grids must line up)."""
         return self.fold * 2**self.depth

@@ -28,7 +28,7 @@ def _act(x):
 def _build_layers(config: DenoiseConfig) -> dict[str, keras.layers.Layer]:
     """All layers of the U-Net, by name (names fix the weight paths and the fold mapping)."""
     layers: dict[str, keras.layers.Layer] = {
-        "pad": PadToMultiple(config.spatial_multiple, name="pad"),
+        "pad": PadToMultiple(config.tile_multiple, name="pad"),
         "crop": CropToMatch(name="crop"),
     }
     if config.fold > 1:
@@ -96,7 +96,7 @@ class DenoiseModel(keras.Model):
 
     The input mosaic is the normalized raw already multiplied by the exposure ratio (the digital
     gain, as in SID/ELD/LED); the output has the same scale. Any ``H, W`` and any CFA phase work
-    (bottom/right zero padding to :attr:`DenoiseConfig.spatial_multiple`, masks zero there).
+    (bottom/right zero padding to :attr:`DenoiseConfig.tile_multiple`, masks zero there).
 
     Without a camera index the model uses each block's *deployed* alignment (the average of
     the virtual cameras after pre-training, the customized one after fine-tuning) and the
@@ -231,7 +231,7 @@ class DenoiseModel(keras.Model):
     def conv_macs(self, height: int, width: int) -> int:
         """Analytic multiply-accumulates of all convolutions for one ``height x width`` image."""
         config = self._denoise_config
-        m = config.spatial_multiple
+        m = config.tile_multiple
         h0, w0 = -(-height // m) * m // config.fold, -(-width // m) * m // config.fold
         total = 0
         for layer in self.layers:
@@ -268,7 +268,7 @@ def export_model(model: DenoiseModel) -> DenoiseModel:
 def macs_and_params(model: DenoiseModel) -> dict[str, int]:
     """``{"macs_per_pixel", "params"}`` of the deployed (folded) network (export metadata)."""
     deployed = export_model(model)
-    size = 16 * deployed.stage_config().spatial_multiple
+    size = 16 * deployed.stage_config().tile_multiple
     return {
         "macs_per_pixel": int(round(deployed.conv_macs(size, size) / size**2)),
         "params": parameter_count(deployed),
@@ -336,7 +336,7 @@ def apply_denoiser(
     if array.ndim != 2:
         raise InputError(f"apply_denoiser: expected an (H, W) mosaic, got shape {array.shape}")
     config = model.stage_config()
-    factor = config.spatial_multiple
+    factor = config.tile_multiple
     margin = -(-config.receptive_field // factor) * factor
     core = max(factor, -(-int(tile) // factor) * factor)
     height, width = array.shape
