@@ -170,3 +170,75 @@ def test_kodak_quality(shared_data):
     assert means["malvar"] > 32.5
     assert means["malvar_symmetric"] > means["malvar"] - 0.1
     assert means["xtrans"] > 32.5
+
+
+MASKS_FUNCTIONS = {
+    "bilinear": demosaic.demosaic_bilinear_masks,
+    "malvar": demosaic.demosaic_malvar_masks,
+    "xtrans": demosaic.demosaic_xtrans_masks,
+}
+
+
+@pytest.mark.parametrize("method,pattern", METHOD_PATTERNS)
+def test_masks_equal_pattern(method, pattern):
+    mosaic = tf.random.stateless_uniform((2, 14, 19, 1), seed=[5, 6])
+    want = FUNCTIONS[method](mosaic, pattern).numpy()
+    masks = cfa.cfa_masks(pattern, 14, 19)
+    full = tf.tile(masks[tf.newaxis], [2, 1, 1, 1])
+    np.testing.assert_array_equal(MASKS_FUNCTIONS[method](mosaic, full), want)
+    # A batch of one set of masks is broadcast over the mosaic's batch.
+    np.testing.assert_array_equal(MASKS_FUNCTIONS[method](mosaic, masks[tf.newaxis]), want)
+    np.testing.assert_array_equal(demosaic.demosaic_masks(mosaic, full, method), want)
+    np.testing.assert_array_equal(MASKS_FUNCTIONS[method](mosaic[0], masks), want[0])
+
+
+def test_masks_auto_decides_per_image():
+    mosaic = tf.random.stateless_uniform((2, 18, 18, 1), seed=[7, 8])
+    masks = tf.stack([cfa.cfa_masks("GBRG", 18, 18), cfa.cfa_masks("xtrans", 18, 18)])
+    got = demosaic.demosaic_masks(mosaic, masks).numpy()
+    np.testing.assert_array_equal(got[0], demosaic.demosaic(mosaic[0], "GBRG"))
+    np.testing.assert_array_equal(got[1], demosaic.demosaic(mosaic[1], "xtrans"))
+    bilinear = demosaic.demosaic_bilinear_masks(mosaic, masks).numpy()
+    np.testing.assert_array_equal(bilinear[0], demosaic.demosaic_bilinear(mosaic[0], "GBRG"))
+    np.testing.assert_array_equal(bilinear[1], demosaic.demosaic_bilinear(mosaic[1], "xtrans"))
+
+
+def test_masks_no_vote_where_no_sample():
+    # Outside the image (all-zero masks) nothing votes: the inside equals the unpadded image.
+    mosaic = cfa.mosaic(_smooth_rgb(12, 12), "RGGB")
+    masks = cfa.cfa_masks("RGGB", 12, 12)
+    pad = [[3, 3], [3, 3], [0, 0]]
+    padded = tf.pad(mosaic, pad, mode="REFLECT")
+    for method in ("bilinear", "xtrans"):
+        out = MASKS_FUNCTIONS[method](padded, tf.pad(masks, pad)).numpy()
+        np.testing.assert_allclose(out[3:-3, 3:-3], FUNCTIONS[method](mosaic, "RGGB"), atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["bilinear", "malvar", "xtrans"])
+def test_masks_eager_equals_tf_function_dynamic(method):
+    fn = MASKS_FUNCTIONS[method]
+    spec = [tf.TensorSpec([None, None, None, 1]), tf.TensorSpec([None, None, None, 3])]
+    graph = tf.function(fn, input_signature=spec)
+    for height, width in [(12, 18), (13, 7)]:
+        mosaic = tf.random.stateless_uniform((2, height, width, 1), [3, 4])
+        masks = cfa.cfa_masks("GRBG", height, width)[tf.newaxis]
+        np.testing.assert_allclose(graph(mosaic, masks), fn(mosaic, masks), atol=1e-6)
+
+
+def test_masks_errors():
+    mosaic = tf.zeros((2, 8, 8, 1))
+    masks = cfa.cfa_masks("RGGB", 8, 8)
+    with pytest.raises(InputError, match="rank"):
+        demosaic.demosaic_bilinear_masks(mosaic, masks)
+    with pytest.raises(InputError, match=r"\(1, 8, 6, 3\)"):
+        demosaic.demosaic_xtrans_masks(mosaic, masks[tf.newaxis, :, :6])
+    with pytest.raises(InputError, match="batch"):
+        demosaic.demosaic_malvar_masks(mosaic, tf.stack([masks] * 3))
+    with pytest.raises(InputError, match="channel"):
+        demosaic.demosaic_masks(mosaic, masks[tf.newaxis, ..., :2])
+    with pytest.raises(InputError, match="period"):
+        demosaic.demosaic_bilinear_masks(mosaic, masks[tf.newaxis], period=4)
+    with pytest.raises(InputError, match="padding"):
+        demosaic.demosaic_malvar_masks(mosaic, masks[tf.newaxis], padding="wrap")
+    with pytest.raises(InputError, match="unknown demosaic method"):
+        demosaic.demosaic_masks(mosaic, masks[tf.newaxis], method="ahd")

@@ -522,7 +522,9 @@ def _interpolate64(m1, m2, c1, c2, c) -> tf.Tensor:
     return w * m1 + (1.0 - w) * m2
 
 
-def _neutral_inputs(as_shot_neutral, color_matrix1, color_matrix2, cct1, cct2):
+def _neutral_inputs(as_shot_neutral, color_matrix1, color_matrix2, cct1, cct2, iterations):
+    if not isinstance(iterations, int) or iterations < 1:
+        raise InputError(f"iterations must be a positive int, got {iterations!r}")
     n = _to_f64(as_shot_neutral, "as_shot_neutral")
     _check_last(n, (3,), "as_shot_neutral")
     _check_positive(n, "as_shot_neutral")
@@ -576,9 +578,7 @@ def estimate_cct_from_neutral(
         >>> round(float(estimate_cct_from_neutral([1.0, 1.0, 1.0], cm, cm, 2856.0, 6504.0)))
         6503
     """
-    if not isinstance(iterations, int) or iterations < 1:
-        raise InputError(f"iterations must be a positive int, got {iterations!r}")
-    args = _neutral_inputs(as_shot_neutral, color_matrix1, color_matrix2, cct1, cct2)
+    args = _neutral_inputs(as_shot_neutral, color_matrix1, color_matrix2, cct1, cct2, iterations)
     return tf.cast(_estimate_cct64(*args, iterations), tf.float32)
 
 
@@ -611,8 +611,8 @@ def xyz_to_camera_for_neutral(
         >>> m.shape
         TensorShape([3, 3])
     """
-    if not isinstance(iterations, int) or iterations < 1:
-        raise InputError(f"iterations must be a positive int, got {iterations!r}")
-    n, m1, m2, c1, c2 = _neutral_inputs(as_shot_neutral, color_matrix1, color_matrix2, cct1, cct2)
+    n, m1, m2, c1, c2 = _neutral_inputs(
+        as_shot_neutral, color_matrix1, color_matrix2, cct1, cct2, iterations
+    )
     cct = _estimate_cct64(n, m1, m2, c1, c2, iterations)
     return tf.cast(_interpolate64(m1, m2, c1, c2, cct), tf.float32)

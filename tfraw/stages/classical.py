@@ -8,9 +8,9 @@ Metadata are *inputs*, not config: the CFA enters as one-hot colour masks ``cfa_
 3)``, white balance as ``wb_gains (B, 3)`` and the colour matrix as ``cam_to_srgb (B, 3, 3)``.
 A demosaic model therefore works for every Bayer phase (and X-Trans for the normalized-convolution
 methods) without retracing, and inside the tiled chain, whose tiles start at arbitrary CFA
-phases. The arithmetic is the foundation's (:mod:`tfraw.isp.demosaic`, :mod:`tfraw.isp.color`,
-:mod:`tfraw.isp.transfer`), expressed on masks instead of a static pattern; the tests check that
-the results equal the foundation's functions for all four Bayer phases and X-Trans.
+phases. The arithmetic is the foundation's (the masks forms of :mod:`tfraw.isp.demosaic`,
+:mod:`tfraw.isp.color`, :mod:`tfraw.isp.transfer`); the tests check that the results equal the
+pattern-based functions for all four Bayer phases and X-Trans.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfraw.errors import InputError
@@ -52,125 +51,15 @@ loss = l1_loss
 #: Classical stages are not trained: no dataset.
 make_dataset = None
 
-# The foundation's kernels (tfraw.isp.demosaic): reused, not copied, so both paths stay equal.
-_TENT3 = isp_demosaic._TENT3
-_TENT5 = isp_demosaic._TENT5
-_BINOMIAL5 = isp_demosaic._BINOMIAL5
-_normalized_conv = isp_demosaic._normalized_conv
-_MALVAR_KERNELS = np.stack(
-    [
-        isp_demosaic._MALVAR_G_AT_RB,
-        isp_demosaic._MALVAR_AT_G_ROW,
-        isp_demosaic._MALVAR_AT_G_COL,
-        isp_demosaic._MALVAR_RB_AT_BR,
-    ],
-    axis=-1,
-)[:, :, None, :] / np.float32(8.0)
-# Left + right neighbours: at a G site of a Bayer CFA they tell which colour shares the row.
-_HORIZONTAL = np.array([[0, 0, 0], [1, 0, 1], [0, 0, 0]], np.float32)
-
-
 # ----------------------------------------------------------------------------------------------
 # Demosaic on masks
 # ----------------------------------------------------------------------------------------------
 
 
-def _tent_from_masks(x: tf.Tensor, masks: tf.Tensor, kernel: np.ndarray) -> tf.Tensor:
-    interpolated = _normalized_conv(tf.tile(x, [1, 1, 1, 3]), masks, kernel)
-    return masks * x + (1.0 - masks) * interpolated
-
-
-def _bilinear_from_masks(x: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
-    # 3x3 tent for Bayer, 5x5 tent for other CFAs (tfraw.isp.demosaic.demosaic_bilinear).
-    return _by_cfa(
-        x,
-        masks,
-        lambda: _tent_from_masks(x, masks, _TENT3),
-        lambda: _tent_from_masks(x, masks, _TENT5),
-    )
-
-
-def _malvar_from_masks(x: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
-    # REFLECT keeps the 2-periodic Bayer phase in the padded margin (demosaic_malvar's default).
-    padded = tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")
-    features = tf.nn.conv2d(padded, tf.constant(_MALVAR_KERNELS), strides=1, padding="VALID")
-    g_at_rb, at_g_row, at_g_col, rb_at_br = tf.unstack(features[..., tf.newaxis], axis=3)
-    m_r, m_g, m_b = masks[..., 0:1], masks[..., 1:2], masks[..., 2:3]
-    red_neighbours = isp_demosaic._depthwise(m_r, _HORIZONTAL)
-    red_row = m_g * tf.minimum(red_neighbours, 1.0)  # G sites whose row holds R
-    blue_row = m_g - red_row
-    red = m_r * x + red_row * at_g_row + blue_row * at_g_col + m_b * rb_at_br
-    green = m_g * x + (m_r + m_b) * g_at_rb
-    blue = m_b * x + blue_row * at_g_row + red_row * at_g_col + m_r * rb_at_br
-    return tf.concat([red, green, blue], axis=-1)
-
-
-def _xtrans_from_masks(x: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
-    # The four normalized-convolution steps of tfraw.isp.demosaic.demosaic_xtrans, on masks.
-    m_r, m_g, m_b = masks[..., 0:1], masks[..., 1:2], masks[..., 2:3]
-    m_rb = tf.concat([m_r, m_b], axis=-1)
-
-    def colour_from_green(green: tf.Tensor) -> tf.Tensor:
-        diff = _normalized_conv(tf.tile(x - green, [1, 1, 1, 2]), m_rb, _BINOMIAL5)
-        return m_rb * x + (1.0 - m_rb) * (green + diff)
-
-    green = _normalized_conv(x, m_g, _BINOMIAL5)
-    green = m_g * x + (1.0 - m_g) * green
-    red_blue = colour_from_green(green)
-    g_minus_r = _normalized_conv(x - red_blue[..., 0:1], m_g, _BINOMIAL5)
-    g_minus_b = _normalized_conv(x - red_blue[..., 1:2], m_g, _BINOMIAL5)
-    green = m_g * x + m_r * (x + g_minus_r) + m_b * (x + g_minus_b)
-    red_blue = colour_from_green(green)
-    return tf.concat([red_blue[..., 0:1], green, red_blue[..., 1:2]], axis=-1)
-
-
-def _is_bayer(masks: tf.Tensor) -> tf.Tensor:
-    """``(N,)`` bool: the masks repeat with period 2 along both axes (a Bayer CFA).
-
-    Pixels outside the image (all-zero masks) are ignored, so border tiles decide correctly.
-    """
-
-    def periodic(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
-        same = tf.reduce_sum(a * b, axis=(1, 2, 3))
-        both = tf.reduce_sum(tf.reduce_sum(a, axis=-1) * tf.reduce_sum(b, axis=-1), axis=(1, 2))
-        return tf.equal(same, both)
-
-    return periodic(masks[:, 2:], masks[:, :-2]) & periodic(masks[:, :, 2:], masks[:, :, :-2])
-
-
-def _by_cfa(x: tf.Tensor, masks: tf.Tensor, bayer_fn, other_fn) -> tf.Tensor:
-    """``bayer_fn()`` where the masks are Bayer, ``other_fn()`` elsewhere (per batch element);
-    only the branch(es) needed by the batch are computed."""
-    bayer = _is_bayer(masks)
-
-    def mixed() -> tf.Tensor:
-        select = tf.cast(bayer, tf.float32)[:, tf.newaxis, tf.newaxis, tf.newaxis]
-        return select * bayer_fn() + (1.0 - select) * other_fn()
-
-    return tf.cond(
-        tf.reduce_all(bayer),
-        bayer_fn,
-        lambda: tf.cond(tf.reduce_any(bayer), mixed, other_fn),
-    )
-
-
-def _auto_from_masks(x: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
-    # Malvar for Bayer, green-guided normalized convolution otherwise (tfraw.isp.demosaic "auto").
-    return _by_cfa(
-        x, masks, lambda: _malvar_from_masks(x, masks), lambda: _xtrans_from_masks(x, masks)
-    )
-
-
-_DEMOSAIC_FUNCTIONS = {
-    "auto": _auto_from_masks,
-    "bilinear": _bilinear_from_masks,
-    "malvar": _malvar_from_masks,
-    "xtrans": _xtrans_from_masks,
-}
-
-
 def demosaic_from_masks(mosaic: tf.Tensor, cfa_masks: tf.Tensor, method: str) -> tf.Tensor:
     """Classical demosaic of a batch given one-hot CFA masks instead of a pattern.
+
+    The stage's arithmetic is :func:`tfraw.isp.demosaic.demosaic_masks`'s.
 
     Args:
         mosaic: float32 ``(B, H, W, 1)``, linear, any range.
@@ -188,11 +77,7 @@ def demosaic_from_masks(mosaic: tf.Tensor, cfa_masks: tf.Tensor, method: str) ->
         >>> demosaic_from_masks(tf.ones((1, 8, 8, 1)), masks, "malvar").shape
         TensorShape([1, 8, 8, 3])
     """
-    if method not in _DEMOSAIC_FUNCTIONS:
-        raise InputError(
-            f"unknown demosaic method {method!r}; known: {', '.join(_DEMOSAIC_FUNCTIONS)}"
-        )
-    return _DEMOSAIC_FUNCTIONS[method](tf.cast(mosaic, tf.float32), tf.cast(cfa_masks, tf.float32))
+    return isp_demosaic.demosaic_masks(mosaic, cfa_masks, method)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,9 +92,9 @@ class ClassicalDemosaicConfig(StageConfig):
     method: str = "malvar"
 
     def validate(self) -> None:
-        if self.method not in _DEMOSAIC_FUNCTIONS:
+        if self.method not in isp_demosaic.METHODS:
             raise InputError(
-                f"ClassicalDemosaicConfig.method must be one of {sorted(_DEMOSAIC_FUNCTIONS)}, "
+                f"ClassicalDemosaicConfig.method must be one of {list(isp_demosaic.METHODS)}, "
                 f"got {self.method!r}"
             )
 
@@ -482,42 +367,47 @@ class AutoExposureModel(_StageModel):
 # Specs
 # ----------------------------------------------------------------------------------------------
 
-_DEMOSAIC_COMMON = dict(
-    config_class=ClassicalDemosaicConfig,
-    model_class=ClassicalDemosaicModel,
-    input_kind="mosaic",
-    output_kind="linear_camera_rgb",
-    metadata_inputs=("cfa_masks",),
-    loss=loss,
-    make_dataset=make_dataset,
+
+def _demosaic_spec(method: str, cfa: str, description: str) -> StageSpec:
+    return StageSpec(
+        name=f"demosaic_{method}",
+        config_class=ClassicalDemosaicConfig,
+        model_class=ClassicalDemosaicModel,
+        input_kind="mosaic",
+        output_kind="linear_camera_rgb",
+        metadata_inputs=("cfa_masks",),
+        loss=loss,
+        make_dataset=make_dataset,
+        cfa=cfa,
+        default_config={"method": method},
+        description=description,
+    )
+
+
+def _encode_spec(transfer_name: str, description: str) -> StageSpec:
+    return StageSpec(
+        name=f"{transfer_name}_encode",
+        config_class=DisplayEncodeConfig,
+        model_class=DisplayEncodeModel,
+        input_kind="linear_srgb",
+        output_kind="display_srgb",
+        loss=loss,
+        default_config={"transfer": transfer_name},
+        description=description,
+    )
+
+
+DEMOSAIC_AUTO_SPEC = _demosaic_spec(
+    "auto", "any", "Malvar for Bayer, green-guided normalized convolution for X-Trans (per image)"
 )
-DEMOSAIC_AUTO_SPEC = StageSpec(
-    name="demosaic_auto",
-    cfa="any",
-    default_config={"method": "auto"},
-    description="Malvar for Bayer, green-guided normalized convolution for X-Trans (per image)",
-    **_DEMOSAIC_COMMON,
+DEMOSAIC_BILINEAR_SPEC = _demosaic_spec(
+    "bilinear", "any", "bilinear demosaic (normalized convolution, 3x3 tent), any CFA"
 )
-DEMOSAIC_BILINEAR_SPEC = StageSpec(
-    name="demosaic_bilinear",
-    cfa="any",
-    default_config={"method": "bilinear"},
-    description="bilinear demosaic (normalized convolution, 3x3 tent), any CFA",
-    **_DEMOSAIC_COMMON,
+DEMOSAIC_MALVAR_SPEC = _demosaic_spec(
+    "malvar", "bayer", "Malvar-He-Cutler 2004 gradient-corrected linear demosaic, Bayer"
 )
-DEMOSAIC_MALVAR_SPEC = StageSpec(
-    name="demosaic_malvar",
-    cfa="bayer",
-    default_config={"method": "malvar"},
-    description="Malvar-He-Cutler 2004 gradient-corrected linear demosaic, Bayer",
-    **_DEMOSAIC_COMMON,
-)
-DEMOSAIC_XTRANS_SPEC = StageSpec(
-    name="demosaic_xtrans",
-    cfa="any",
-    default_config={"method": "xtrans"},
-    description="green-guided normalized-convolution demosaic, any CFA (X-Trans)",
-    **_DEMOSAIC_COMMON,
+DEMOSAIC_XTRANS_SPEC = _demosaic_spec(
+    "xtrans", "any", "green-guided normalized-convolution demosaic, any CFA (X-Trans)"
 )
 COLOR_MATRIX_SPEC = StageSpec(
     name="color_matrix",
@@ -529,26 +419,8 @@ COLOR_MATRIX_SPEC = StageSpec(
     loss=loss,
     description="white balance gains, then the camera -> linear sRGB matrix",
 )
-SRGB_ENCODE_SPEC = StageSpec(
-    name="srgb_encode",
-    config_class=DisplayEncodeConfig,
-    model_class=DisplayEncodeModel,
-    input_kind="linear_srgb",
-    output_kind="display_srgb",
-    loss=loss,
-    default_config={"transfer": "srgb"},
-    description="sRGB transfer function (IEC 61966-2-1), clipped to [0, 1]",
-)
-HLG_ENCODE_SPEC = StageSpec(
-    name="hlg_encode",
-    config_class=DisplayEncodeConfig,
-    model_class=DisplayEncodeModel,
-    input_kind="linear_srgb",
-    output_kind="display_srgb",
-    loss=loss,
-    default_config={"transfer": "hlg"},
-    description="BT.2100 HLG OETF, clipped to [0, 1]",
-)
+SRGB_ENCODE_SPEC = _encode_spec("srgb", "sRGB transfer function (IEC 61966-2-1), clipped to [0, 1]")
+HLG_ENCODE_SPEC = _encode_spec("hlg", "BT.2100 HLG OETF, clipped to [0, 1]")
 AUTO_EXPOSURE_SPEC = StageSpec(
     name="auto_exposure",
     config_class=AutoExposureConfig,
