@@ -156,6 +156,7 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
 
     from tfraw.inference.export import export_stage
     from tfraw.stages import get_stage
+    from tfraw.train import restore_model_weights
 
     spec = get_stage(resolved["stage"])
     config = spec.config_class.from_dict(resolved["config"])
@@ -164,7 +165,7 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
         checkpoint = tf.train.latest_checkpoint(str(Path(run_dir) / "checkpoints"))
         if checkpoint is None:
             raise FileNotFoundError(f"{run_dir}: no checkpoint to export")
-        tf.train.Checkpoint(model=model).restore(checkpoint).expect_partial()
+        restore_model_weights(model, checkpoint)
     run_path = Path(run_dir) / "run.json"
     run = json.loads(run_path.read_text()) if run_path.exists() else {}
     module = sys.modules[spec.model_class.__module__]

@@ -11,7 +11,8 @@ camera RGB (B, H, W, 3)``, never clipped:
 3. a small U-Net sees ``[mosaic x masks, masks, base]`` (9 channels, all functions of the 4 input
    channels), packed 2x2 (space-to-depth, as in DemosaicNet: Gharbi et al., "Deep joint
    demosaicking and denoising", SIGGRAPH Asia 2016), ``depth`` stride-2 levels, additive skips,
-   and predicts a residual that is unpacked to full resolution and added to the base;
+   3x3 convolutions with leaky ReLU, and predicts a residual (last convolution zero-initialized,
+   so training starts exactly at the base) that is unpacked to full resolution and added to it;
 4. the sum is decoded back to linear light (no clamp).
 
 The stride of the network is ``2 ** (depth + 1)``; inputs of any size are zero-padded (with zero
@@ -214,10 +215,14 @@ class DemosaicConfig(StageConfig):
 # ----------------------------------------------------------------------------------------------
 
 
-def _conv(filters: int, name: str, strides: int = 1, activation: str | None = "relu"):
+def _conv(filters: int, name: str, strides: int = 1, activation: str | None = "leaky_relu",
+          kernel_initializer: str = "glorot_uniform"):  # fmt: skip
+    # Leaky ReLU: with plain ReLU the whole last decoder level died within a few hundred steps
+    # of a residual-over-Malvar run (the network learned "residual = 0" and stayed there).
     return keras.layers.Conv2D(
-        filters, 3, strides=strides, padding="same", activation=activation, name=name
-    )
+        filters, 3, strides=strides, padding="same", activation=activation, name=name,
+        kernel_initializer=kernel_initializer,
+    )  # fmt: skip
 
 
 @keras.saving.register_keras_serializable(package="tfraw")
@@ -264,7 +269,8 @@ class DemosaicModel(keras.Model):
             x = keras.layers.Add(name=f"skip{level}")([x, skips[level]])
             for i in range(convs_per_level):
                 x = _conv(filters, f"dec{level}_{i}")(x)
-        x = _conv(12, "to_residual", activation=None)(x)
+        # Zero-initialized: training starts exactly at the classical base.
+        x = _conv(12, "to_residual", activation=None, kernel_initializer="zeros")(x)
         residual = CropToMatch(name="crop")(DepthToSpace(2, name="unpack")(x), mosaic)
         output = SrgbToLinear(name="decode")(keras.layers.Add(name="refine")([base_rgb, residual]))
         super().__init__(inputs={"mosaic": mosaic, "cfa_masks": masks}, outputs=output, **kwargs)

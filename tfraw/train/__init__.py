@@ -3,6 +3,20 @@
 Importing this package imports TensorFlow and Keras.
 """
 
-from tfraw.train.trainer import TrainConfig, Trainer, WarmupCosine, describe_hardware, make_strategy
+from tfraw.train.trainer import (
+    TrainConfig,
+    Trainer,
+    WarmupCosine,
+    describe_hardware,
+    make_strategy,
+    restore_model_weights,
+)
 
-__all__ = ["TrainConfig", "Trainer", "WarmupCosine", "describe_hardware", "make_strategy"]
+__all__ = [
+    "TrainConfig",
+    "Trainer",
+    "WarmupCosine",
+    "describe_hardware",
+    "make_strategy",
+    "restore_model_weights",
+]

@@ -28,6 +28,7 @@ import os
 import platform
 import signal
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,14 @@ import tensorflow as tf
 
 from tfraw.errors import InputError
 
-__all__ = ["TrainConfig", "Trainer", "describe_hardware", "make_strategy", "WarmupCosine"]
+__all__ = [
+    "TrainConfig",
+    "Trainer",
+    "WarmupCosine",
+    "describe_hardware",
+    "make_strategy",
+    "restore_model_weights",
+]
 
 _STRATEGIES = ("default", "mirrored", "multiworker")
 
@@ -222,9 +230,12 @@ class Trainer:
             )
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        # Keras 3 models do not expose their variables to TF's object-based checkpoints by
+        # themselves; list them explicitly so a checkpoint restores a model without optimizer.
         self.checkpoint = tf.train.Checkpoint(
-            model=self.model, optimizer=self.optimizer, step=self.step
-        )
+            model=self.model, model_weights=list(self.model.weights), optimizer=self.optimizer,
+            step=self.step,
+        )  # fmt: skip
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, str(checkpoint_dir), max_to_keep=config.keep_checkpoints
         )
@@ -278,7 +289,7 @@ class Trainer:
                 per_example = loss_fn(target, prediction)
                 loss = tf.nn.compute_average_loss(per_example)
             gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
             return loss
 
         @tf.function
@@ -330,7 +341,12 @@ class Trainer:
         start = int(self.step.numpy())
         run = self._read_run()
         hardware = describe_hardware()
-        sitting = {"start_step": start, "hardware": hardware, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        sitting = {
+            "id": uuid.uuid4().hex,
+            "start_step": start,
+            "hardware": hardware,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         if start >= target:
             return {**run, "steps": start}
         writer = tf.summary.create_file_writer(str(self.run_dir / "tb")) if self.chief else None
@@ -390,7 +406,7 @@ class Trainer:
 
     def _record(self, run, sitting, began, loss_value, val_loss, final: bool = False) -> dict:
         elapsed = time.time() - began
-        sittings = [s for s in run.get("sittings", []) if s.get("started") != sitting["started"]]
+        sittings = [s for s in run.get("sittings", []) if s.get("id") != sitting["id"]]
         sittings.append({**sitting, "end_step": int(self.step.numpy()), "wall_seconds": elapsed})
         previous = sum(s["wall_seconds"] for s in sittings[:-1])
         record = {
@@ -418,6 +434,24 @@ def _scalar(tag: str, value: float) -> None:
     metadata = summary_pb2.SummaryMetadata()
     metadata.plugin_data.plugin_name = "scalars"
     tf.summary.write(tag, tf.constant(float(value), tf.float32), metadata=metadata)
+
+
+def restore_model_weights(model: keras.Model, checkpoint_path: str) -> None:
+    """Loads a :class:`Trainer` checkpoint's weights into ``model`` (no optimizer needed).
+
+    Checkpoints written before ``model_weights`` was tracked hold the weights only through
+    the optimizer; for those an Adam optimizer is built to restore them.
+    """
+    reader = tf.train.load_checkpoint(checkpoint_path)
+    if any(k.startswith("model_weights/") for k in reader.get_variable_to_shape_map()):
+        tf.train.Checkpoint(model_weights=list(model.weights)).restore(
+            checkpoint_path
+        ).assert_existing_objects_matched().expect_partial()
+        return
+    # Same variable layout as the trainer's optimizer (a schedule: no learning-rate variable).
+    optimizer = keras.optimizers.Adam(learning_rate=WarmupCosine(1.0, 0.0, 1, 2))
+    optimizer.build(model.trainable_variables)
+    tf.train.Checkpoint(model=model, optimizer=optimizer).restore(checkpoint_path).expect_partial()
 
 
 def _main_thread() -> bool:
