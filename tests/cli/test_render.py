@@ -25,10 +25,15 @@ def test_demo_writes_16bit_tiff_and_prints_psnr(tmp_path, capsys, cfa):
 
 def test_demo_both_cfas_in_one_call(tmp_path):
     assert main(["render", "--demo", "--cfa", "bayer", "xtrans", "-o", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.glob("*.tiff")) == ["demo_bayer.tiff", "demo_xtrans.tiff"]
+    assert sorted(p.name for p in tmp_path.glob("*.tiff")) == [
+        "demo_bayer.tiff",
+        "demo_xtrans.tiff",
+    ]
 
 
-@pytest.mark.parametrize("fmt,suffix,dtype", [("png16", ".png", np.uint16), ("jpeg", ".jpg", np.uint8)])
+@pytest.mark.parametrize(
+    "fmt,suffix,dtype", [("png16", ".png", np.uint16), ("jpeg", ".jpg", np.uint8)]
+)
 def test_output_formats(tmp_path, fmt, suffix, dtype):
     from tfraw.demo import make_demo_raw
     from tfraw.io import read_image

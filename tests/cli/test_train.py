@@ -65,5 +65,6 @@ def test_wrong_stage_and_bad_override(run_yaml, capsys):
     assert main(["denoise", "--config", str(run_yaml)]) == 2
     assert main(["demosaic", "--config", str(run_yaml), "--set", "nope.x=1"]) == 2
     assert apply_overrides({"config": {}}, ["width=8", "steps=5"]) == {
-        "config": {"width": 8}, "train": {"steps": 5}
+        "config": {"width": 8},
+        "train": {"steps": 5},
     }

@@ -27,12 +27,52 @@ def test_pipeline_round_trip(name):
 def test_shipped_pipeline_tiled_equals_untiled(name, cfa):
     pipeline = load_pipeline(name)
     small = Pipeline.from_dict({**pipeline.to_dict(), "tiling": {"tile_size": 24, "overlap": 8}})
-    chain = Chain(small)
+    family = ("xtrans" if cfa == "XTRANS" else "bayer") if pipeline.cfa_specific else None
+    chain = Chain(small, cfa=family)
     x = chain.example_inputs(1, 61, 50, cfa=cfa)
     tiled = chain.tiled(x)["output"].numpy()
     untiled = chain.untiled(x)["output"].numpy()
     assert tiled.shape == (1, 61, 50, 3)
     np.testing.assert_allclose(tiled, untiled, atol=1e-4, rtol=0)
+
+
+def _two_family_pipeline() -> Pipeline:
+    return Pipeline.from_dict({
+        "name": "families",
+        "stages": [
+            {"stage": "demosaic_bilinear", "cfa": "bayer"},
+            {"stage": "demosaic_auto", "cfa": "xtrans"},
+            {"stage": "color_matrix"},
+        ],
+    })  # fmt: skip
+
+
+def test_cfa_specific_entries_are_selected_per_family():
+    pipeline = _two_family_pipeline()
+    assert pipeline.cfa_specific
+    assert [s.stage for s in pipeline.for_cfa("bayer").stages] == [
+        "demosaic_bilinear",
+        "color_matrix",
+    ]
+    assert [s.stage for s in pipeline.for_cfa("xtrans").stages] == ["demosaic_auto", "color_matrix"]
+    assert Pipeline.from_dict(pipeline.to_dict()) == pipeline
+    with pytest.raises(InputError, match="cfa must be one of"):
+        StageEntry.from_dict({"stage": "demosaic_auto", "cfa": "quad"})
+    with pytest.raises(InputError, match="CFA-specific"):
+        Chain(pipeline)
+    with pytest.raises(InputError, match="CFA family"):
+        pipeline.for_cfa("foveon")
+    chain = Chain(pipeline, cfa="bayer")
+    assert chain.stage_names == ["demosaic_bilinear", "color_matrix"]
+    assert chain.tiled(chain.example_inputs(1, 20, 22))["output"].shape == (1, 20, 22, 3)
+
+
+def test_default_pipeline_falls_back_per_family_when_models_are_missing(tmp_path):
+    for family, model in (("bayer", "demosaic_bayer"), ("xtrans", "demosaic_xtrans")):
+        with pytest.warns(UserWarning, match=f"{model}/1 not found"):
+            chain = Chain("default", models_dir=tmp_path, cfa=family)
+        assert chain.stage_names[0] == "demosaic_auto"
+        assert chain.sources[0] == "classical:demosaic_auto (fallback)"
 
 
 def test_classical_chain_equals_render_classical():

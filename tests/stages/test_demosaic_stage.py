@@ -41,7 +41,10 @@ def test_registered_and_config_round_trip():
     assert STAGES["demosaic_nn_bayer"] is BAYER_SPEC and STAGES["demosaic_nn_xtrans"] is XTRANS_SPEC
     config = XTRANS_SPEC.make_config({"width": 24, "exposure_log2": [-2, 1]})
     assert config.cfa == "xtrans" and config.reference_pattern == "XTRANS"
-    for text, reader in ((config.to_json(), config.from_json), (config.to_yaml(), config.from_yaml)):
+    for text, reader in (
+        (config.to_json(), config.from_json),
+        (config.to_yaml(), config.from_yaml),
+    ):
         assert reader(text) == config
     assert config.receptive_field % config.tile_multiple == 0 and config.tile_multiple == 24
 
@@ -58,7 +61,11 @@ def test_config_errors_name_the_value(bad, match):
 
 def test_get_config_holds_every_init_argument_and_keras_round_trip(tmp_path):
     model = _tiny("xtrans", l1_weight=2.0)
-    params = [p for p in inspect.signature(DemosaicModel.__init__).parameters if p not in ("self", "kwargs")]
+    params = [
+        p
+        for p in inspect.signature(DemosaicModel.__init__).parameters
+        if p not in ("self", "kwargs")
+    ]
     config = model.get_config()
     assert set(params) <= set(config)
     assert DemosaicModel.from_config(config).stage_config() == model.stage_config()

@@ -31,8 +31,12 @@ def _loss(y, p):
 
 
 def _trainer(run_dir, steps=4, resume=False, **kw):
-    config = TrainConfig(steps=steps, learning_rate=0.01, warmup_steps=1, progress=False, log_every=1, **kw)
-    return Trainer(_build, _loss, _dataset, config, run_dir, resume=resume, resolved_config={"stage": "toy"})
+    config = TrainConfig(
+        steps=steps, learning_rate=0.01, warmup_steps=1, progress=False, log_every=1, **kw
+    )
+    return Trainer(
+        _build, _loss, _dataset, config, run_dir, resume=resume, resolved_config={"stage": "toy"}
+    )
 
 
 def test_resume_continues_like_an_uninterrupted_run(tmp_path):

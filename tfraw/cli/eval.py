@@ -81,7 +81,9 @@ def _run_demosaic(args) -> int:
     model_dirs = list(args.model)
     if not args.no_shipped:
         explicit = {p.resolve() for p in model_dirs}
-        model_dirs += [p for p in shipped_models(args.cfa, args.models_dir) if p.resolve() not in explicit]
+        model_dirs += [
+            p for p in shipped_models(args.cfa, args.models_dir) if p.resolve() not in explicit
+        ]
     extra = [model_runner(p) for p in model_dirs]
     result = evaluate_demosaic(
         args.data, cfa=args.cfa, methods=methods, limit=args.limit, extra_models=extra

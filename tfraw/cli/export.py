@@ -28,7 +28,7 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from tfraw.inference.chain import list_pipelines
-    from tfraw.inference.export import export_pipeline, export_stage
+    from tfraw.inference.export import export_pipelines, export_stage
     from tfraw.stages import STAGES, get_stage
 
     if args.list:
@@ -47,6 +47,8 @@ def run(args) -> int:
         )
         print(f"stage {name} -> {path}")
     for name in pipelines:
-        path = export_pipeline(name, args.output_dir, args.version, warmup=not args.no_warmup)
-        print(f"pipeline {name} -> {path}")
+        for path in export_pipelines(
+            name, args.output_dir, args.version, warmup=not args.no_warmup
+        ):
+            print(f"pipeline {name} -> {path}")
     return 0

@@ -15,16 +15,30 @@ import warnings
 
 # (command name, module, one-line help). Keep sorted by typical use.
 COMMANDS: list[tuple[str, str, str]] = [
-    ("render", "tfraw.cli.render", "render raw files (or a --demo raw) to 16-bit TIFF, PNG or JPEG"),
-    ("export", "tfraw.cli.export", "export stages and pipelines as SavedModels (TF Serving layout)"),
-    ("serve-config", "tfraw.cli.serve_config", "write TF Serving's models.config for exported models"),
+    (
+        "render",
+        "tfraw.cli.render",
+        "render raw files (or a --demo raw) to 16-bit TIFF, PNG or JPEG",
+    ),
+    (
+        "export",
+        "tfraw.cli.export",
+        "export stages and pipelines as SavedModels (TF Serving layout)",
+    ),
+    (
+        "serve-config",
+        "tfraw.cli.serve_config",
+        "write TF Serving's models.config for exported models",
+    ),
     ("denoise", "tfraw.cli.denoise", "denoise raw files with a trained denoiser (render or DNG)"),
     ("eval", "tfraw.cli.eval", "benchmark a stage against classical methods on a folder of images"),
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfraw", description="Neural camera pipelines in TensorFlow.")
+    parser = argparse.ArgumentParser(
+        prog="tfraw", description="Neural camera pipelines in TensorFlow."
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name, help_text in COMMANDS:

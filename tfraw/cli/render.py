@@ -50,12 +50,14 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
 _CHAINS: dict = {}
 
 
-def _pipeline_chain(name: str):
-    if name not in _CHAINS:
-        from tfraw.inference.chain import Chain
+def _pipeline_chain(name: str, pattern):
+    from tfraw.inference.chain import Chain, cfa_family, load_pipeline
 
-        _CHAINS[name] = Chain(name)
-    return _CHAINS[name]
+    pipeline = load_pipeline(name)
+    family = cfa_family(pattern) if pipeline.cfa_specific else None
+    if (name, family) not in _CHAINS:
+        _CHAINS[name, family] = Chain(pipeline, cfa=family)
+    return _CHAINS[name, family]
 
 
 def _render_one(path: Path, out_dir: Path, args) -> Path:
@@ -66,7 +68,7 @@ def _render_one(path: Path, out_dir: Path, args) -> Path:
     if args.demosaic:
         display = encode_display(render_classical(raw, method=args.demosaic))
     else:
-        chain = _pipeline_chain(args.pipeline)
+        chain = _pipeline_chain(args.pipeline, raw.cfa_pattern)
         image = chain.render_raw(raw)
         display = image if chain.output_kind == "display_srgb" else encode_display(image)
     suffix, bits = OUTPUT_FORMATS[args.format]

@@ -101,7 +101,12 @@ def load_run_config(path: str | os.PathLike, overrides: list[str] | None = None)
     config = spec.make_config(document.get("config") or {})
     train = TrainConfig.from_dict(document.get("train") or {})
     export = {"name": spec.name, "version": 1, **(document.get("export") or {})}
-    return {"stage": spec.name, "config": config.to_dict(), "train": train.to_dict(), "export": export}
+    return {
+        "stage": spec.name,
+        "config": config.to_dict(),
+        "train": train.to_dict(),
+        "export": export,
+    }
 
 
 def _stage_loss(spec, config):
@@ -126,8 +131,10 @@ def train_stage(resolved: dict[str, Any], run_dir: str | os.PathLike, resume: bo
     def val_dataset_fn(start: int):
         return spec.make_dataset(config, "val", train.seed, start=start)
 
+    module = sys.modules[spec.model_class.__module__]
+    prepare = getattr(module, "prepare_training_model", lambda model: model)
     trainer = Trainer(
-        build_model=lambda: spec.build(config),
+        build_model=lambda: prepare(spec.build(config)),
         loss_fn=_stage_loss(spec, config),
         dataset_fn=dataset_fn,
         config=train,
@@ -169,6 +176,7 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
     run_path = Path(run_dir) / "run.json"
     run = json.loads(run_path.read_text()) if run_path.exists() else {}
     module = sys.modules[spec.model_class.__module__]
+    trained = model
     if hasattr(module, "export_model"):  # e.g. the denoiser folds its reparameterized blocks
         model = module.export_model(model)
     sizes = module.macs_and_params(model) if hasattr(module, "macs_and_params") else {}
@@ -188,8 +196,12 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
         **sizes,
         "metrics": metrics,
     }  # fmt: skip
-    return export_stage(named, out_dir, int(export.get("version", 1)), model=model,
+    path = export_stage(named, out_dir, int(export.get("version", 1)), model=model,
                         training=training, warmup=warmup)  # fmt: skip
+    if trained is not model:
+        # The unfolded model too: customization (LED's few-shot phase) starts from it.
+        trained.save(path / "assets" / "unfolded.keras")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return finetune_main(argv[1:])
     parser = argparse.ArgumentParser(
-        prog="tfraw-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="tfraw-train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("stage", help="the stage family to train (e.g. demosaic)")
     parser.add_argument("--config", required=True, help="training YAML (pipelines/train/...)")
@@ -209,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="KEY=VALUE", help="override a config value (repeatable)")  # fmt: skip
     parser.add_argument("--run-dir", help="run folder (default runs/<config stem>)")
     parser.add_argument("--resume", action="store_true", help="continue the latest checkpoint")
-    parser.add_argument("--export", metavar="DIR", help="after training, export to DIR/<name>/<version>/")
+    parser.add_argument(
+        "--export", metavar="DIR", help="after training, export to DIR/<name>/<version>/"
+    )
     args = parser.parse_args(argv)
 
     from tfraw.errors import InputError

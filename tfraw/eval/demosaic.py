@@ -286,7 +286,9 @@ def shipped_models(cfa: str, models_dir: str | os.PathLike = "saved_models") -> 
     if not root.is_dir():
         return found
     for model_dir in sorted(root.glob("demosaic_*")):
-        versions = sorted((p for p in model_dir.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+        versions = sorted(
+            (p for p in model_dir.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)
+        )
         for version in reversed(versions):
             meta_path = version / "assets" / "metadata.json"
             if not meta_path.is_file():
@@ -323,7 +325,9 @@ def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | No
         raise InputError(f"--model {path}: no assets/metadata.json (not a tfraw export)")
     meta = json.loads(meta_path.read_text())
     config = meta.get("config") or {}
-    reference = as_pattern({"bayer": "RGGB", "xtrans": "XTRANS"}.get(config.get("cfa", meta.get("cfa")), "RGGB"))
+    reference = as_pattern(
+        {"bayer": "RGGB", "xtrans": "XTRANS"}.get(config.get("cfa", meta.get("cfa")), "RGGB")
+    )
     keras_file = path / "assets" / "model.keras"
     if keras_file.is_file():
         import keras

@@ -52,10 +52,12 @@ from tfraw.stages import STAGES, get_stage
 from tfraw.stages.base import METADATA, StageSpec
 
 __all__ = [
+    "CFA_FAMILIES",
     "CHAIN_INPUTS",
     "Chain",
     "Pipeline",
     "StageEntry",
+    "cfa_family",
     "chain_input_signature",
     "inputs_from_raw",
     "list_pipelines",
@@ -74,6 +76,10 @@ CHAIN_INPUTS: dict[str, tuple[tuple[int | None, ...], tf.DType]] = {
     "wb_gains": ((3,), tf.float32),
     "cam_to_srgb": ((3, 3), tf.float32),
 }
+
+
+#: The CFA families a pipeline entry can be restricted to (``cfa:``).
+CFA_FAMILIES = ("bayer", "xtrans")
 
 
 def chain_input_signature() -> dict[str, tf.TensorSpec]:
@@ -97,6 +103,9 @@ class StageEntry:
     model: str | None = None
     version: int | None = None
     fallback: str | None = None
+    #: ``bayer`` or ``xtrans``: the entry applies only to raws of that CFA family (a pipeline
+    #: lists one demosaic model per family); ``None``: to every raw.
+    cfa: str | None = None
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> StageEntry:
@@ -107,6 +116,10 @@ class StageEntry:
                 f"pipeline stage entry {dict(values)!r}: needs 'stage', allows {sorted(known)}"
             )
         entry = cls(**{**values, "config": dict(values.get("config") or {})})
+        if entry.cfa not in (None, *CFA_FAMILIES):
+            raise InputError(
+                f"pipeline stage entry {dict(values)!r}: cfa must be one of {CFA_FAMILIES}"
+            )
         get_stage(entry.stage)
         if entry.fallback is not None:
             get_stage(entry.fallback)
@@ -138,6 +151,19 @@ class Pipeline:
             version=int(values.get("version", 1)),
         )
 
+    @property
+    def cfa_specific(self) -> bool:
+        """Whether some entries apply to one CFA family only (see :meth:`for_cfa`)."""
+        return any(s.cfa is not None for s in self.stages)
+
+    def for_cfa(self, family: str) -> Pipeline:
+        """The pipeline for raws of one CFA family (``bayer`` or ``xtrans``): the entries with
+        no ``cfa`` or with ``cfa == family``, in order."""
+        if family not in CFA_FAMILIES:
+            raise InputError(f"CFA family must be one of {CFA_FAMILIES}, got {family!r}")
+        stages = tuple(s for s in self.stages if s.cfa in (None, family))
+        return dataclasses.replace(self, stages=stages)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -150,6 +176,11 @@ class Pipeline:
             "tiling": dataclasses.asdict(self.tiling),
             "output": dict(self.output),
         }
+
+
+def cfa_family(pattern) -> str:
+    """``"xtrans"`` for a 6x6 CFA pattern, ``"bayer"`` for a 2x2 one."""
+    return "xtrans" if np.asarray(pattern).shape == (6, 6) else "bayer"
 
 
 def list_pipelines(directory: Path | None = None) -> list[str]:
@@ -237,6 +268,9 @@ class Chain(tf.Module):
         models_dir: where ``model:`` entries are looked up (default ``saved_models/``).
         jit_compile: compile the ``tf.function`` with XLA.
         thumbnail_size: long side of the global pass's thumbnail (about).
+        cfa: ``bayer`` or ``xtrans``: keep the pipeline's entries for that CFA family
+            (required when the pipeline has ``cfa:`` entries; the chain then serves only raws
+            of that family).
 
     Example:
         >>> chain = Chain("classical")
@@ -251,10 +285,19 @@ class Chain(tf.Module):
         models_dir: Path | None = None,
         jit_compile: bool = False,
         thumbnail_size: int = 256,
+        cfa: str | None = None,
     ):
         super().__init__(name="chain")
         if not isinstance(pipeline, Pipeline):
             pipeline = load_pipeline(pipeline)
+        if cfa is not None:
+            pipeline = pipeline.for_cfa(cfa)
+        elif pipeline.cfa_specific:
+            raise InputError(
+                f"pipeline {pipeline.name!r} has CFA-specific stages: build its chain with "
+                f"cfa='bayer' or cfa='xtrans'"
+            )
+        self.cfa = cfa
         self.pipeline = pipeline
         resolved = [_resolve_model(e, Path(models_dir or MODELS_DIR)) for e in pipeline.stages]
         self.specs = [r[0] for r in resolved]

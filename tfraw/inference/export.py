@@ -26,13 +26,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfraw.inference.chain import Chain, chain_input_signature, load_pipeline
+from tfraw.inference.chain import CFA_FAMILIES, Chain, chain_input_signature, load_pipeline
 from tfraw.stages import get_stage
 from tfraw.stages.base import StageSpec
 
 __all__ = [
     "PIPELINE_PREFIX",
     "export_pipeline",
+    "export_pipelines",
     "export_stage",
     "read_metadata",
     "write_warmup_requests",
@@ -139,14 +140,18 @@ def export_pipeline(
     version: int | None = None,
     warmup: bool = True,
     chain: Chain | None = None,
+    cfa: str | None = None,
 ) -> Path:
-    """Exports a pipeline's chain to ``<out_dir>/render_<name>/<version>/``.
+    """Exports a pipeline's chain to ``<out_dir>/render_<name>/<version>/``
+    (``render_<name>_<cfa>`` for the chain of one CFA family, see :func:`export_pipelines`).
 
     The ``serving_default`` signature is the tiled chain (global pass + tiled local pass);
     ``untiled`` renders the image as one tile.
     """
-    chain = chain or Chain(pipeline if not isinstance(pipeline, str) else load_pipeline(pipeline))
-    name = PIPELINE_PREFIX + chain.pipeline.name
+    if chain is None:
+        loaded = pipeline if not isinstance(pipeline, str) else load_pipeline(pipeline)
+        chain = Chain(loaded, cfa=cfa)
+    name = PIPELINE_PREFIX + chain.pipeline.name + (f"_{chain.cfa}" if chain.cfa else "")
     path = _version_dir(Path(out_dir), name, version or chain.pipeline.version)
     archive = keras.export.ExportArchive()
     for model in chain.models:
@@ -165,3 +170,13 @@ def export_pipeline(
     if warmup:
         write_warmup_requests(path, name, chain.example_inputs(1, 32, 32))
     return path
+
+
+def export_pipelines(pipeline, out_dir: str | Path = "saved_models", version: int | None = None,
+                     warmup: bool = True) -> list[Path]:  # fmt: skip
+    """Exports a pipeline: one SavedModel, or one per CFA family (``render_<name>_bayer``,
+    ``render_<name>_xtrans``) when some of its stages are CFA-specific (e.g. a trained
+    demosaicer per family)."""
+    loaded = pipeline if not isinstance(pipeline, str) else load_pipeline(pipeline)
+    families = CFA_FAMILIES if loaded.cfa_specific else (None,)
+    return [export_pipeline(loaded, out_dir, version, warmup, cfa=family) for family in families]

@@ -70,6 +70,7 @@ __all__ = [
     "loss",
     "make_dataset",
     "make_loss",
+    "training_patches",
 ]
 
 _REFERENCE_PATTERNS = {"bayer": "RGGB", "xtrans": "XTRANS"}
@@ -142,8 +143,17 @@ class DemosaicConfig(StageConfig):
             raise InputError(f"DemosaicConfig.base must be one of {_BASES}, got {self.base!r}")
         if self.cfa == "xtrans" and self.base == "malvar":
             raise InputError("DemosaicConfig.base='malvar' needs cfa='bayer'")
-        for name in ("width", "depth", "convs_per_level", "batch_size", "cache_patch",
-                     "cache_stride", "jpeg_downsample", "large_jpeg_downsample", "val_every"):
+        for name in (
+            "width",
+            "depth",
+            "convs_per_level",
+            "batch_size",
+            "cache_patch",
+            "cache_stride",
+            "jpeg_downsample",
+            "large_jpeg_downsample",
+            "val_every",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise InputError(f"DemosaicConfig.{name} must be an integer >= 1, got {value!r}")
@@ -175,7 +185,9 @@ class DemosaicConfig(StageConfig):
         for name in ("exposure_log2", "wb_range"):
             low, high = (float(v) for v in getattr(self, name))
             if low > high:
-                raise InputError(f"DemosaicConfig.{name} must be (min, max), got {getattr(self, name)}")
+                raise InputError(
+                    f"DemosaicConfig.{name} must be (min, max), got {getattr(self, name)}"
+                )
         if float(self.wb_range[0]) <= 0:
             raise InputError(f"DemosaicConfig.wb_range must be positive, got {self.wb_range}")
 
@@ -313,12 +325,17 @@ def count_macs_per_pixel(model: keras.Model, size: int = 96) -> float:
     """
     masks = cfa_masks("RGGB", size, size)[tf.newaxis]
     probe = keras.Model(
-        model.inputs, [layer.output for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-        + [layer.input for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)],
+        model.inputs,
+        [layer.output for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        + [
+            layer.input for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)
+        ],
     )
     outputs = probe({"mosaic": tf.zeros((1, size, size, 1)), "cfa_masks": masks})
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-    transposed = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
+    transposed = [
+        layer for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)
+    ]
     total = 0.0
     for layer, out in zip(convs + transposed, outputs, strict=True):
         kernel = layer.kernel.shape  # (kh, kw, in, out) for Conv2D; (kh, kw, out, in) transposed
@@ -347,7 +364,9 @@ def demosaic_aligned(model: keras.Model, linear_mosaic, pattern, reference: str 
         reference = model.stage_config().reference_pattern
     padded, padding = pad_for_phase(linear_mosaic, pattern, reference)
     shape = tf.shape(padded)
-    masks = tf.broadcast_to(cfa_masks(reference, shape[1], shape[2]), tf.concat([shape[:3], [3]], 0))
+    masks = tf.broadcast_to(
+        cfa_masks(reference, shape[1], shape[2]), tf.concat([shape[:3], [3]], 0)
+    )
     rgb = model({"mosaic": padded, "cfa_masks": masks})
     return crop_phase_padding(rgb, padding)
 
@@ -450,7 +469,9 @@ def list_training_images(config: DemosaicConfig, split: str) -> list[Path]:
     if split not in ("train", "val"):
         raise InputError(f"split must be 'train' or 'val', got {split!r}")
     folder = _resolve_data_dir(config)
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
+    paths = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES
+    )
     if config.sharpness_fraction < 1.0:
         paths = _sharpest(paths, folder, config)
     if config.max_images:
@@ -459,7 +480,9 @@ def list_training_images(config: DemosaicConfig, split: str) -> list[Path]:
         held = {i for i in range(len(paths)) if i % config.val_every == config.val_every - 1}
         paths = [p for i, p in enumerate(paths) if (i in held) == (split == "val")]
     if not paths:
-        raise InputError(f"no {'/'.join(_IMAGE_SUFFIXES)} images for split {split!r} under {folder}")
+        raise InputError(
+            f"no {'/'.join(_IMAGE_SUFFIXES)} images for split {split!r} under {folder}"
+        )
     return paths
 
 
@@ -533,6 +556,17 @@ def load_teacher_images(folder: str | os.PathLike, downsample: int = 4) -> list[
     return images
 
 
+def training_patches(config: DemosaicConfig, split: str) -> np.ndarray:
+    """uint8 sRGB patches ``(N, cache_patch, cache_patch, 3)`` of the split's photos.
+
+    The photos are area-downsampled (JPEG ``jpeg_downsample`` x, large JPEGs and the PNG folders
+    more), which averages away their own noise, demosaicking and compression artefacts, and cut
+    with ``cache_stride``; the array is cached as ``.npz`` in ``cache_dir`` keyed by the file
+    list and settings, so every stage that trains on photos (demosaic, denoise) shares one cache.
+    """
+    return _build_cache(config, split)
+
+
 def _build_cache(config: DemosaicConfig, split: str) -> np.ndarray:
     """uint8 sRGB patches ``(N, P, P, 3)`` of the split's photos (cached as ``.npz``)."""
     from PIL import Image
@@ -576,10 +610,14 @@ def _torture_patches(config: DemosaicConfig, seed: int) -> np.ndarray:
         return np.zeros((0, config.cache_patch, config.cache_patch, 3), np.uint8)
     from tfraw.data.torture import torture_dataset
 
-    cache = Path(config.cache_dir) / f"torture_{config.cache_patch}_{config.torture_count}_{seed}.npz"
+    cache = (
+        Path(config.cache_dir) / f"torture_{config.cache_patch}_{config.torture_count}_{seed}.npz"
+    )
     if cache.exists():
         return np.load(cache)["patches"]
-    patterns = [p.numpy() for p in torture_dataset(config.cache_patch, seed).take(config.torture_count)]
+    patterns = [
+        p.numpy() for p in torture_dataset(config.cache_patch, seed).take(config.torture_count)
+    ]
     array = np.round(np.clip(np.stack(patterns), 0, 1) * 255).astype(np.uint8)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, patches=array)
@@ -618,7 +656,9 @@ def make_dataset(config: DemosaicConfig, split: str = "train", seed: int = 0, st
         torture_pick = u[0] < ratio
         natural_index = tf.cast(u[1] * n_natural, tf.int32)
         torture_index = n_natural + tf.cast(u[1] * max(n_torture, 1), tf.int32)
-        chosen = tf.minimum(tf.where(torture_pick, torture_index, natural_index), n_natural + n_torture - 1)
+        chosen = tf.minimum(
+            tf.where(torture_pick, torture_index, natural_index), n_natural + n_torture - 1
+        )
         patch = pool[chosen]
         oy = tf.cast(u[2] * (stored - size + 1), tf.int32)
         ox = tf.cast(u[3] * (stored - size + 1), tf.int32)
@@ -636,9 +676,10 @@ def make_dataset(config: DemosaicConfig, split: str = "train", seed: int = 0, st
             level = tf.random.stateless_uniform([], seed=noise_key) * config.noise_std
             std = tf.sqrt(level**2 + level * tf.maximum(raw, 0.0))
             raw = raw + std * tf.random.stateless_normal(tf.shape(raw), seed=noise_key + 1)
-        return {"mosaic": tf.ensure_shape(raw, (size, size, 1)), "cfa_masks": masks}, tf.ensure_shape(
-            target, (size, size, 3)
-        )
+        return {
+            "mosaic": tf.ensure_shape(raw, (size, size, 1)),
+            "cfa_masks": masks,
+        }, tf.ensure_shape(target, (size, size, 3))
 
     batch = config.batch_size
     return (

@@ -91,7 +91,9 @@ class TrainConfig:
         if not isinstance(self.steps, int) or self.steps < 0:
             raise InputError(f"TrainConfig.steps must be an integer >= 0, got {self.steps!r}")
         if self.strategy not in _STRATEGIES:
-            raise InputError(f"TrainConfig.strategy must be one of {_STRATEGIES}, got {self.strategy!r}")
+            raise InputError(
+                f"TrainConfig.strategy must be one of {_STRATEGIES}, got {self.strategy!r}"
+            )
         if not float(self.learning_rate) > 0 or float(self.min_learning_rate) < 0:
             raise InputError(
                 f"TrainConfig learning rates must be > 0 and >= 0, got "
@@ -122,7 +124,12 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine decay to ``floor``."""
 
     def __init__(self, peak: float, floor: float, warmup: int, total: int):
-        self.peak, self.floor, self.warmup, self.total = float(peak), float(floor), int(warmup), int(total)
+        self.peak, self.floor, self.warmup, self.total = (
+            float(peak),
+            float(floor),
+            int(warmup),
+            int(total),
+        )
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
@@ -265,7 +272,9 @@ class Trainer:
 
     def _read_run(self) -> dict[str, Any]:
         path = self.run_dir / "run.json"
-        return json.loads(path.read_text()) if path.exists() else {"wall_seconds": 0.0, "sittings": []}
+        return (
+            json.loads(path.read_text()) if path.exists() else {"wall_seconds": 0.0, "sittings": []}
+        )
 
     def _write_run(self, run: dict[str, Any]) -> None:
         if not self.chief:
@@ -281,7 +290,12 @@ class Trainer:
 
     # -- the step ---------------------------------------------------------------------------
     def _make_train_step(self):
-        model, optimizer, loss_fn, strategy = self.model, self.optimizer, self.loss_fn, self.strategy
+        model, optimizer, loss_fn, strategy = (
+            self.model,
+            self.optimizer,
+            self.loss_fn,
+            self.strategy,
+        )
 
         def replica_step(inputs, target):
             with tf.GradientTape() as tape:
@@ -319,7 +333,9 @@ class Trainer:
             return None
         batches = batches or self.config.val_batches
         eval_step = self._make_eval_step()
-        dataset = self.strategy.experimental_distribute_dataset(self.val_dataset_fn(0).take(batches))
+        dataset = self.strategy.experimental_distribute_dataset(
+            self.val_dataset_fn(0).take(batches)
+        )
         losses = [float(eval_step(x, y)) for x, y in dataset]
         return sum(losses) / max(len(losses), 1)
 

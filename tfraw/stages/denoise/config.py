@@ -42,6 +42,13 @@ class DenoiseConfig(StageConfig):
         camera_seed: seed of the virtual-camera draw.
         data_root: folder of 8-bit training photos; "" = ``<TFRAW_DATA>/train``.
         val_images: photos held out (the last ones in sorted order) for the ``val`` split.
+        patch_cache: "" decodes and crops the photos on the fly; a folder (e.g. ``runs/cache``)
+            takes the crops from the demosaic stage's cache of area-downsampled uint8 patches
+            (:func:`tfraw.stages.demosaic.training_patches`, built on first use): cleaner
+            targets (downsampling averages away the photos' own noise and JPEG artefacts) and
+            no JPEG decoding per sample, which matters on a CPU. Its split (every 20th photo
+            held out) replaces ``val_images``; ``patch_size + 6`` must fit in its 128-pixel
+            patches.
     """
 
     base_channels: int = 32
@@ -59,6 +66,7 @@ class DenoiseConfig(StageConfig):
     camera_seed: int = 0
     data_root: str = ""
     val_images: int = 24
+    patch_cache: str = ""
 
     def validate(self) -> None:
         for name in ("base_channels", "num_cameras", "batch_size"):
@@ -93,6 +101,11 @@ class DenoiseConfig(StageConfig):
             )
         if not isinstance(self.val_images, int) or self.val_images < 0:
             raise InputError(f"DenoiseConfig.val_images must be >= 0, got {self.val_images!r}")
+        if self.patch_cache and self.patch_size + 6 > 128:
+            raise InputError(
+                f"DenoiseConfig.patch_size {self.patch_size} + 6 (CFA phase border) does not fit "
+                f"in the 128-pixel patches of patch_cache; use patch_size <= 120"
+            )
         for flag in ("reparam", "residual"):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(

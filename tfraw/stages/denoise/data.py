@@ -273,6 +273,8 @@ def make_dataset(
     """
     if split not in ("train", "val"):
         raise InputError(f"make_dataset: split must be 'train' or 'val', got {split!r}")
+    if config.patch_cache:
+        return _make_cached_dataset(config, split, seed, start)
     files = list_photos(_photo_folder(config))
     held = min(config.val_images, len(files) - 1)
     train_files, val_files = files[: len(files) - held], files[len(files) - held :]
@@ -307,6 +309,44 @@ def make_dataset(
             return synthesize_element(key, patch, config, cameras, augment=False)
 
         dataset = tf.data.Dataset.range(len(val_files))
+    dataset = dataset.map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(config.batch_size, drop_remainder=split == "train").prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+def _make_cached_dataset(config: DenoiseConfig, split: str, seed: int, start: int):
+    """``make_dataset`` over the shared uint8 patch cache (``config.patch_cache``)."""
+    from tfraw.stages.demosaic import DemosaicConfig, training_patches
+
+    source = DemosaicConfig(cache_dir=config.patch_cache, data_dir=config.data_root)
+    pool = training_patches(source, split)
+    if split == "val":  # a fixed, evenly spread subset of the held-out patches
+        pool = pool[np.linspace(0, len(pool) - 1, min(len(pool), 64)).astype(int)]
+    pool = tf.constant(pool)
+    count, stored = int(pool.shape[0]), int(pool.shape[1])
+    cameras = make_virtual_cameras(config.profiles, config.num_cameras, config.camera_seed)
+    size = config.patch_size + _PHASE_BORDER
+    salt = 0 if split == "train" else 7919
+
+    def element(index):
+        key = tf.stack([tf.cast(seed + salt, tf.int64), index + 1])
+        pick_seed, crop_seed, synth_seed = tf.unstack(
+            tf.random.experimental.stateless_split(key, 3)
+        )
+        if split == "train":
+            pick = tf.random.stateless_uniform([], pick_seed, 0, count, dtype=tf.int32)
+            patch = tf.image.stateless_random_crop(pool[pick], (size, size, 3), crop_seed)
+        else:
+            corner = (stored - size) // 2
+            patch = pool[tf.cast(index, tf.int32)][corner : corner + size, corner : corner + size]
+        rgb = tf.cast(patch, tf.float32) / 255.0
+        return synthesize_element(synth_seed, rgb, config, cameras, augment=split == "train")
+
+    if split == "train":
+        dataset = tf.data.Dataset.range(int(start) * config.batch_size, 2**62)
+    else:
+        dataset = tf.data.Dataset.range(count)
     dataset = dataset.map(element, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(config.batch_size, drop_remainder=split == "train").prefetch(
         tf.data.AUTOTUNE

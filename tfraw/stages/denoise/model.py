@@ -13,7 +13,7 @@ from tfraw.layers.reparam import RepConv2D
 from tfraw.stages.base import l1_loss
 from tfraw.stages.denoise.config import DenoiseConfig
 
-__all__ = ["DenoiseModel", "loss"]
+__all__ = ["DenoiseModel", "export_model", "loss", "macs_and_params", "prepare_training_model"]
 
 #: LED trains with an L1 loss on the raw (the clean long exposure is the target).
 loss = l1_loss
@@ -130,6 +130,7 @@ class DenoiseModel(keras.Model):
         camera_seed: int = 0,
         data_root: str = "",
         val_images: int = 24,
+        patch_cache: str = "",
         **kwargs,
     ):
         values = dict(locals())
@@ -258,6 +259,16 @@ def _routed_graph(config: DenoiseConfig, layers, name: str) -> keras.Model:
         config, layers, inputs["mosaic"], inputs["cfa_masks"], inputs["camera_index"]
     )
     return keras.Model(inputs=inputs, outputs=outputs, name=f"{name}_routed")
+
+
+def prepare_training_model(model: DenoiseModel) -> DenoiseModel:
+    """Pre-training trains the camera-routed path only: the customization variables (deployed
+    alignment, parallel branch) are frozen at their initial values (hook for ``tfraw-train``)."""
+    if model.stage_config().reparam:
+        groups = model.variable_groups()
+        for variable in groups["alignment"] + groups["branch"]:
+            variable.trainable = False
+    return model
 
 
 def export_model(model: DenoiseModel) -> DenoiseModel:

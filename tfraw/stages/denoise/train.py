@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.stages.denoise.config import DenoiseConfig
-from tfraw.stages.denoise.model import DenoiseModel, loss
+from tfraw.stages.denoise.model import DenoiseModel, loss, prepare_training_model
 
 __all__ = [
     "FinetuneSettings",
@@ -90,9 +90,12 @@ def load_train_yaml(path: str | Path):
 
 
 def load_denoiser(path: str | Path) -> DenoiseModel:
-    """Loads a ``.keras`` denoiser, or an export folder holding ``assets/model.keras``."""
+    """Loads a ``.keras`` denoiser, or an export folder: its ``assets/unfolded.keras`` (the
+    reparameterized pre-trained model, which customization needs and which deploys to the
+    same network) when present, else ``assets/model.keras`` (folded)."""
     path = Path(path)
-    candidates = [path, path / "assets" / "model.keras", path / "model.keras"]
+    candidates = [path, path / "assets" / "unfolded.keras", path / "assets" / "model.keras",
+                  path / "model.keras"]  # fmt: skip
     for candidate in candidates:
         if candidate.is_file() and candidate.suffix == ".keras":
             model = keras.saving.load_model(candidate, compile=False)
@@ -151,12 +154,7 @@ def pretrain(
     resolved = {**document, "config": stage_config.to_dict(), "train": train.to_dict()}
 
     def build_model() -> DenoiseModel:
-        model = DenoiseModel.from_stage_config(stage_config)
-        groups = model.variable_groups()
-        # Pre-training trains the routed path only: the customization variables stay at zero.
-        for variable in groups["alignment"] + groups["branch"]:
-            variable.trainable = False
-        return model
+        return prepare_training_model(DenoiseModel.from_stage_config(stage_config))
 
     trainer = Trainer(
         build_model=build_model,
