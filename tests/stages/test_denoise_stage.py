@@ -277,3 +277,26 @@ def test_pretrain_smoke(tmp_path):
     np.testing.assert_allclose(deployed(x).numpy(), model(x).numpy(), atol=1e-5)
     # the routed pre-training moved the per-camera alignments
     assert any(not np.allclose(layer.camera_scale.numpy(), 1.0) for layer in model.rep_layers())
+
+
+def test_patch_cache_source_is_reproducible_and_validated(tmp_path):
+    # 40 photos of 140 px: with the cache's "every 20th photo held out" split, 2 are validation.
+    root = tmp_path / "photos"
+    root.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        img = (rng.uniform(0, 1, (140, 150, 3)) * 255).astype(np.uint8)
+        (root / f"p{i:02d}.png").write_bytes(tf.io.encode_png(img).numpy())
+    config = DenoiseConfig(**TINY, patch_size=24, batch_size=2, cfa="bayer", data_root=str(root),
+                           patch_cache=str(tmp_path / "cache"))  # fmt: skip
+    first = next(iter(make_dataset(config, "train", seed=2, start=3)))
+    again = next(iter(make_dataset(config, "train", seed=2, start=3)))  # reads the cache back
+    assert len(list((tmp_path / "cache").glob("demosaic_train_*.npz"))) == 1
+    np.testing.assert_array_equal(first[0]["mosaic"].numpy(), again[0]["mosaic"].numpy())
+    assert first[1].shape == (2, 24, 24, 1) and first[0]["cfa_masks"].shape == (2, 24, 24, 3)
+    # the clean target is a mosaic of the (unprocessed) photo: within [0, 1], not constant
+    assert 0.0 <= float(tf.reduce_min(first[1])) < float(tf.reduce_max(first[1])) <= 1.0
+    val = [b[1].shape[0] for b in make_dataset(config, "val", seed=0)]
+    assert sum(val) >= 2
+    with pytest.raises(InputError, match="patch_size <= 120"):
+        DenoiseConfig(patch_size=132, patch_cache="runs/cache")
