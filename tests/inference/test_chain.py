@@ -134,3 +134,30 @@ def test_kind_mismatch_is_named():
 def test_unknown_pipeline_lists_known():
     with pytest.raises(InputError, match="classical"):
         load_pipeline("no_such_pipeline")
+
+
+@pytest.mark.parametrize("cfa", ["GBRG", "XTRANS"])
+def test_neural_demosaic_chain_equals_demosaic_image(cfa):
+    """The chain's CFA-keeping border rule and the standalone whole-image helper agree, for a
+    non-training Bayer phase too (the model aligns the phase in its graph)."""
+    from tfraw.stages.demosaic import DemosaicConfig, DemosaicModel, demosaic_image
+
+    family = "xtrans" if cfa == "XTRANS" else "bayer"
+    model = DemosaicModel.from_stage_config(DemosaicConfig(cfa=family, width=4, depth=1))
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # non-zero residual
+        if layer.get_weights():
+            layer.set_weights(
+                [w + 0.05 * rng.standard_normal(w.shape) for w in layer.get_weights()]
+            )
+    pipeline = Pipeline.from_dict({
+        "name": "nn", "stages": [{"stage": f"demosaic_nn_{family}", "config": {"width": 4, "depth": 1}}],
+        "tiling": {"tile_size": 24, "overlap": 8},
+    })  # fmt: skip
+    chain = Chain(pipeline)
+    chain.models[0].set_weights(model.get_weights())
+    assert chain.cfa_reflect
+    x = chain.example_inputs(1, 50, 62, cfa=cfa)
+    tiled = chain.tiled(x)["output"].numpy()
+    alone = demosaic_image(model, x["mosaic"], cfa, margin=chain.tiling.margin).numpy()
+    np.testing.assert_allclose(tiled, alone, atol=1e-4)

@@ -134,3 +134,20 @@ def test_pack_unpack_round_trip_and_errors():
         cfa.pack_bayer(tf.zeros((5, 8, 1)))
     with pytest.raises(InputError):
         cfa.unpack_bayer(tf.zeros((3, 4, 3)))
+
+
+@pytest.mark.parametrize("period", [2, 6])
+def test_cfa_reflect_index_keeps_the_phase_and_stays_inside(period):
+    from tfraw.isp.cfa import cfa_reflect_index
+
+    size = 13
+    index = np.arange(-40, size + 40)
+    source = cfa_reflect_index(index, size, period).numpy()
+    assert source.min() >= 0 and source.max() < size
+    np.testing.assert_array_equal(source % period, index % period)
+    np.testing.assert_array_equal(source[40 : 40 + size], np.arange(size))
+    # near the edge the source is the mirror image, moved by less than a period
+    mirror = np.abs(index[34:40])
+    assert np.all(np.abs(source[34:40] - mirror) < period)
+    if period == 2:  # Bayer: exactly REFLECT
+        np.testing.assert_array_equal(source[38:40], [2, 1])

@@ -18,7 +18,7 @@ from tfraw.stages.demosaic import (
     XTRANS_SPEC,
     DemosaicConfig,
     DemosaicModel,
-    demosaic_aligned,
+    demosaic_image,
     demosaic_loss,
     macs_and_params,
     make_dataset,
@@ -85,7 +85,10 @@ def test_default_size_budget():
 
 def test_zero_residual_is_the_classical_base_for_every_phase():
     """One code path: Bayer phases and X-Trans only differ in the masks; with the residual
-    zeroed, the output is the mask-based classical demosaic taken in sRGB-encoded space."""
+    zeroed, the output is the mask-based classical demosaic taken in sRGB-encoded space (for
+    phases other than the training phase, away from the top-left rows/columns that the phase
+    alignment prepends: there the base interpolation sees copied rows instead of its border
+    rule)."""
     model = _tiny()
     layer = model.get_layer("to_residual")
     layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
@@ -95,24 +98,36 @@ def test_zero_residual_is_the_classical_base_for_every_phase():
         encoded = transfer.linear_to_srgb(x["mosaic"])
         expected = transfer.srgb_to_linear(demosaic_from_masks(encoded, x["cfa_masks"], "auto"))
         assert out.shape == (1, 18, 30, 3)
-        np.testing.assert_allclose(out, expected.numpy(), atol=1e-5)
+        skip = 0 if pattern in ("RGGB", "XTRANS") else 3
+        np.testing.assert_allclose(
+            out[:, skip:, skip:], expected.numpy()[:, skip:, skip:], atol=1e-5
+        )
 
 
-def test_phase_alignment_feeds_the_reference_phase():
+def test_demosaic_image_extends_the_mosaic_keeping_the_cfa():
     seen = {}
 
     def spy(inputs):
-        seen["masks"] = inputs["cfa_masks"].numpy()
+        seen["mosaic"], seen["masks"] = inputs["mosaic"].numpy(), inputs["cfa_masks"].numpy()
         return tf.tile(inputs["mosaic"], [1, 1, 1, 3])
 
-    for pattern, reference in (("GBRG", "RGGB"), ("BGGR", "RGGB"), ("XTRANS", "XTRANS")):
-        x = _inputs(pattern, 12, 18)
-        out = demosaic_aligned(spy, x["mosaic"], pattern, reference)
-        assert out.shape == (1, 12, 18, 3)
-        height, width = seen["masks"].shape[1:3]
-        np.testing.assert_array_equal(seen["masks"][0], cfa_masks(reference, height, width).numpy())
-        # The crop returns the original pixels at their places.
+    for pattern in ("GBRG", "BGGR", "XTRANS"):
+        x = _inputs(pattern, 18, 24)
+        out = demosaic_image(spy, x["mosaic"], pattern, margin=12)
+        assert out.shape == (1, 18, 24, 3)
+        canvas, masks = seen["mosaic"][0, ..., 0], seen["masks"][0]
+        assert canvas.shape == (42, 48)
+        np.testing.assert_array_equal(masks, cfa_masks(pattern, 42, 48).numpy())
+        # every canvas pixel is an image pixel of the same CFA colour
+        colour = np.argmax(cfa_masks(pattern, 18, 24).numpy(), -1)
+        image = x["mosaic"].numpy()[0, ..., 0]
+        for y, xx in [(0, 0), (3, 40), (41, 5), (20, 47), (11, 11)]:
+            where = np.argwhere(image == canvas[y, xx])
+            assert any(colour[r, c] == np.argmax(masks[y, xx]) for r, c in where)
+        # the crop returns the original pixels at their places
         np.testing.assert_array_equal(out[..., :1].numpy(), x["mosaic"].numpy())
+    with pytest.raises(InputError, match="multiple of 6"):
+        demosaic_image(spy, x["mosaic"], "XTRANS", margin=8)
 
 
 def test_one_training_step_and_loss_terms():
@@ -169,3 +184,28 @@ def test_hlg_avif_output_via_the_model(tmp_path):
     rgb = model(_inputs("RGGB", 32, 40))
     path = write_hlg_avif(tmp_path / "out.avif", rgb, peak=2.0)
     assert read_avif_cicp(path) == (9, 18, 9)  # BT.2100 HLG: BT.2020 primaries, HLG, BT.2020 NCL
+
+
+@pytest.mark.parametrize("pattern, dy, dx", [("GRBG", 0, 1), ("GBRG", 1, 0), ("BGGR", 1, 1)])
+def test_any_bayer_phase_is_aligned_to_the_training_phase(pattern, dy, dx):
+    """A Bayer mosaic of phase ``pattern`` is the RGGB mosaic of the image shifted by (dy, dx):
+    the model (trained weights perturbed, so the residual matters) must give the same colours
+    for the same pixels, away from the borders."""
+    model = _tiny()
+    rng = np.random.default_rng(4)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights(
+                [w + 0.05 * rng.standard_normal(w.shape) for w in layer.get_weights()]
+            )
+    rgb = tf.constant(rng.uniform(0.05, 0.9, (1, 40, 48, 3)).astype(np.float32))
+    reference = model({"mosaic": mosaic(rgb, "RGGB"), "cfa_masks": cfa_masks("RGGB", 40, 48)[None]})
+    shifted = rgb[:, dy:, dx:]
+    h, w = shifted.shape[1], shifted.shape[2]
+    out = model({"mosaic": mosaic(shifted, pattern), "cfa_masks": cfa_masks(pattern, h, w)[None]})
+    m = 16  # beyond the borders' reach on both sides
+    np.testing.assert_allclose(
+        out.numpy()[:, m:-m, m:-m],
+        reference.numpy()[:, dy + m : dy + h - m, dx + m : dx + w - m],
+        atol=1e-4,
+    )

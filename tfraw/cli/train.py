@@ -156,7 +156,6 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
     ``wall_seconds``, ``hardware``, ``params``, ``macs_per_pixel`` (when the stage module
     provides ``macs_and_params``) and ``metrics``.
     """
-    import dataclasses
     import json
 
     import tensorflow as tf
@@ -181,7 +180,7 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
         model = module.export_model(model)
     sizes = module.macs_and_params(model) if hasattr(module, "macs_and_params") else {}
     export = resolved.get("export") or {}
-    named = dataclasses.replace(spec, name=export.get("name", spec.name))
+
     training = {
         "data": {k: v for k, v in resolved["config"].items() if k in (
             "data_dir", "patch_size", "batch_size", "exposure_log2", "wb_range", "noise_std",
@@ -196,8 +195,8 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
         **sizes,
         "metrics": metrics,
     }  # fmt: skip
-    path = export_stage(named, out_dir, int(export.get("version", 1)), model=model,
-                        training=training, warmup=warmup)  # fmt: skip
+    path = export_stage(spec, out_dir, int(export.get("version", 1)), model=model,
+                        training=training, warmup=warmup, name=export.get("name", spec.name))  # fmt: skip
     if trained is not model:
         # The unfolded model too: customization (LED's few-shot phase) starts from it.
         trained.save(path / "assets" / "unfolded.keras")

@@ -317,17 +317,13 @@ def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | No
     import tensorflow as tf
 
     from tfraw.isp import transfer
-    from tfraw.isp.cfa import as_pattern, cfa_masks, crop_phase_padding, pad_for_phase
+    from tfraw.stages.demosaic import demosaic_image
 
     path = Path(export_dir)
     meta_path = path / "assets" / "metadata.json"
     if not meta_path.is_file():
         raise InputError(f"--model {path}: no assets/metadata.json (not a tfraw export)")
     meta = json.loads(meta_path.read_text())
-    config = meta.get("config") or {}
-    reference = as_pattern(
-        {"bayer": "RGGB", "xtrans": "XTRANS"}.get(config.get("cfa", meta.get("cfa")), "RGGB")
-    )
     keras_file = path / "assets" / "model.keras"
     if keras_file.is_file():
         import keras
@@ -346,13 +342,16 @@ def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | No
 
     compiled = tf.function(call, reduce_retracing=True)
 
+    margin = int(meta.get("receptive_field") or 72)
+    margin = -(-margin // 6) * 6
+
     def run(mosaic: np.ndarray, pattern: np.ndarray):
+        # The chain's border rule and the model's own phase alignment (demosaic_image).
         linear = transfer.srgb_to_linear(tf.constant(mosaic, tf.float32))
-        padded, padding = pad_for_phase(linear, pattern, reference)
-        shape = tf.shape(padded)
-        masks = cfa_masks(reference, shape[1], shape[2])[tf.newaxis]
-        rgb = compiled(padded, masks)
-        return transfer.linear_to_srgb(crop_phase_padding(rgb, padding)).numpy()
+        rgb = demosaic_image(
+            lambda x: compiled(x["mosaic"], x["cfa_masks"]), linear, pattern, margin
+        )
+        return transfer.linear_to_srgb(rgb).numpy()
 
     name = f"tfraw:{meta.get('name', path.parent.name)}/{meta.get('version', path.name)}"
     params = meta.get("params")

@@ -43,6 +43,7 @@ from tfraw.errors import InputError, MissingModelError
 from tfraw.inference.tiling import (
     TilingConfig,
     band_apply,
+    cfa_period,
     pattern_6x6,
     stream_bands,
     tiled_apply,
@@ -304,6 +305,8 @@ class Chain(tf.Module):
         self.models = [r[1] for r in resolved]
         self.sources = [r[2] for r in resolved]
         self._check_kinds()
+        #: Border rule of the mosaic stages (``StageSpec.mosaic_border`` of the first stage).
+        self.cfa_reflect = bool(self.specs) and self.specs[0].mosaic_border == "cfa_reflect"
         self.receptive_field = sum(
             m.stage_config().receptive_field if hasattr(m, "stage_config") else s.receptive_field()
             for s, m in zip(self.specs, self.models, strict=True)
@@ -427,13 +430,17 @@ class Chain(tf.Module):
     def render_tiled(self, inputs: dict) -> dict:
         """Tiled render (eager, or graph via :attr:`tiled`). Returns ``{"output": (B, H, W, C)}``."""
         per_image, mosaic, pattern6 = self._per_image(inputs)
-        out = tiled_apply(self._local_fn, mosaic, pattern6, per_image, self.tiling)
+        out = tiled_apply(
+            self._local_fn, mosaic, pattern6, per_image, self.tiling, self.cfa_reflect
+        )
         return {"output": out}
 
     def render_untiled(self, inputs: dict) -> dict:
         """The whole image as one tile (the reference of the tiled == untiled tests)."""
         per_image, mosaic, pattern6 = self._per_image(inputs)
-        out = untiled_apply(self._local_fn, mosaic, pattern6, per_image, self.tiling.margin)
+        out = untiled_apply(
+            self._local_fn, mosaic, pattern6, per_image, self.tiling.margin, self.cfa_reflect
+        )
         return {"output": out}
 
     # -- streaming -------------------------------------------------------------------------------
@@ -445,6 +452,7 @@ class Chain(tf.Module):
         return band_apply(
             self._local_fn, band, src_rows, valid_rows, metadata["cfa_pattern"], per_image, width,
             self.tiling, ramp_top, ramp_bottom, stride_y, x_tile0, x_tiles,
+            cfa_reflect=self.cfa_reflect,
         )  # fmt: skip
 
     @property
@@ -492,7 +500,10 @@ class Chain(tf.Module):
         def band_fn(*args):
             return fn(*args, width_t, meta)
 
-        yield from stream_bands(band_fn, read_rows, height, width, self.tiling)
+        period = int(cfa_period(meta["cfa_pattern"]))
+        yield from stream_bands(
+            band_fn, read_rows, height, width, self.tiling, period, self.cfa_reflect
+        )
 
     # -- convenience -----------------------------------------------------------------------------
     def example_inputs(

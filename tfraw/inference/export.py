@@ -18,6 +18,7 @@ Pipelines are exported as ``render_<pipeline name>``; stages under their registr
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "export_pipelines",
     "export_stage",
     "read_metadata",
+    "reexport_stage",
     "write_warmup_requests",
 ]
 
@@ -93,8 +95,9 @@ def export_stage(
     model: keras.Model | None = None,
     training: dict[str, Any] | None = None,
     warmup: bool = True,
+    name: str | None = None,
 ) -> Path:
-    """Exports one stage to ``<out_dir>/<stage name>/<version>/``.
+    """Exports one stage to ``<out_dir>/<name>/<version>/`` (``name``: default the stage's).
 
     Args:
         spec: a :class:`StageSpec` or a registry name.
@@ -103,13 +106,16 @@ def export_stage(
         model: a built (e.g. trained) model; default: the spec's default build.
         training: ``{"data": ..., "steps": ..., "metrics": {...}}`` for metadata.json.
         warmup: write TF Serving warm-up requests.
+        name: the export's name (e.g. ``demosaic_bayer`` for a trained ``demosaic_nn_bayer``);
+            metadata keeps the registry name under ``stage``.
 
     Returns:
         The version folder.
     """
     spec = get_stage(spec) if isinstance(spec, str) else spec
+    name = name or spec.name
     model = model if model is not None else spec.build()
-    path = _version_dir(Path(out_dir), spec.name, version)
+    path = _version_dir(Path(out_dir), name, version)
     archive = keras.export.ExportArchive()
     archive.track(model)
     signature = [spec.input_signature()]
@@ -125,12 +131,12 @@ def export_stage(
     training = training or {"data": None, "steps": None, "metrics": None}
     _write_json(
         path / "assets" / "metadata.json",
-        {**spec.metadata(config), **training, "name": spec.name, "version": int(version),
+        {**spec.metadata(config), **training, "name": name, "version": int(version),
          "signatures": {"serving_default": {"inputs": list(spec.input_names), "outputs": ["output"]}}},
     )  # fmt: skip
     model.save(path / "assets" / "model.keras")
     if warmup:
-        write_warmup_requests(path, spec.name, spec.example_inputs(1, 32, 32))
+        write_warmup_requests(path, name, spec.example_inputs(1, 32, 32))
     return path
 
 
@@ -180,3 +186,49 @@ def export_pipelines(pipeline, out_dir: str | Path = "saved_models", version: in
     loaded = pipeline if not isinstance(pipeline, str) else load_pipeline(pipeline)
     families = CFA_FAMILIES if loaded.cfa_specific else (None,)
     return [export_pipeline(loaded, out_dir, version, warmup, cfa=family) for family in families]
+
+
+def reexport_stage(export_dir: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Writes an exported stage again with the current code, keeping its weights and metadata.
+
+    For when weightless parts of a model change (e.g. the demosaicer's in-graph CFA phase
+    alignment): ``assets/model.keras`` is loaded (layers rebuilt by the current classes, the
+    trained weights restored), the SavedModel, ``model.keras`` and warm-up requests are written
+    to a temporary folder beside it, and the folder is swapped in whole.
+
+    Args:
+        export_dir: ``<models>/<name>/<version>/`` written by :func:`export_stage`.
+        out_dir: models folder to write to (default: the one ``export_dir`` is in, replaced).
+
+    Returns:
+        The version folder written.
+    """
+    import shutil
+    import tempfile
+
+    export_dir = Path(export_dir)
+    meta = read_metadata(export_dir)
+    model = keras.saving.load_model(export_dir / "assets" / "model.keras")
+    from tfraw.stages import STAGES
+
+    spec = STAGES.get(meta["stage"]) or next(  # exports before "stage" kept the registry name
+        s for s in STAGES.values()
+        if isinstance(model, s.model_class) and s.cfa == meta.get("cfa")
+    )  # fmt: skip
+    contract = set(spec.metadata(model.stage_config()))
+    training = {
+        k: v for k, v in meta.items() if k not in contract | {"name", "version", "signatures"}
+    }
+    version = int(meta["version"])
+    target_root = Path(out_dir) if out_dir is not None else export_dir.parent.parent
+    with tempfile.TemporaryDirectory(dir=target_root) as scratch:
+        written = export_stage(spec, scratch, version, model=model, training=training,
+                               warmup=(export_dir / "assets.extra").is_dir(), name=meta["name"])  # fmt: skip
+        final = target_root / meta["name"] / str(version)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        old = final.with_name(final.name + ".old")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(written, final)
+        shutil.rmtree(old, ignore_errors=True)
+    return final

@@ -35,6 +35,7 @@ from tfraw.errors import InputError
 __all__ = [
     "TilingConfig",
     "band_apply",
+    "cfa_period",
     "grid",
     "masks_at",
     "pattern_6x6",
@@ -110,6 +111,20 @@ def reflect_index(index: tf.Tensor, size: tf.Tensor) -> tf.Tensor:
     period = tf.maximum(2 * (size - 1), 1)
     folded = tf.math.floormod(index, period)
     return tf.where(folded < size, folded, period - folded)
+
+
+def cfa_period(pattern6: tf.Tensor) -> tf.Tensor:
+    """2 when the ``(B, 6, 6)`` pattern is a tiled 2x2 Bayer (of the first image), else 6."""
+    pattern6 = tf.convert_to_tensor(pattern6, tf.int32)
+    bayer = tf.reduce_all(tf.equal(pattern6[0], tf.tile(pattern6[0, :2, :2], [3, 3])))
+    return tf.where(bayer, 2, 6)
+
+
+def source_index(index: tf.Tensor, size, period, cfa_reflect: bool) -> tf.Tensor:
+    """Source pixel of every canvas index: CFA-keeping mirror (``cfa_reflect``) or REFLECT."""
+    from tfraw.isp.cfa import cfa_reflect_index
+
+    return cfa_reflect_index(index, size, period) if cfa_reflect else reflect_index(index, size)
 
 
 def grid(length, tile: int, overlap: int):
@@ -188,6 +203,7 @@ def band_apply(
     stride_y,
     x_tile0=0,
     x_tiles=None,
+    cfa_reflect: bool = False,
 ) -> tf.Tensor:
     """Runs the local stages on one row of tiles and joins them horizontally.
 
@@ -205,6 +221,9 @@ def band_apply(
         x_tile0, x_tiles: process only tiles ``x_tile0 ..`` (at most ``x_tiles``; default all) of
             the row, for chunking in fixed-width pieces; the result then starts at column
             ``x_tile0 * stride_x``.
+        cfa_reflect: the border rule (``StageSpec.mosaic_border``): beyond the image the mosaic
+            is mirrored keeping the CFA phase and the masks stay set; else REFLECT with zero
+            masks ("missing" pixels).
 
     Returns:
         float32 ``(B, core_y, (n_x - 1) S + core_x, C)``: the band's cores, ramp-weighted and
@@ -216,12 +235,13 @@ def band_apply(
     n_x = n_total - x_tile0 if x_tiles is None else tf.minimum(x_tiles, n_total - x_tile0)
     j = x_tile0 + tf.range(n_x)
     x = (j * stride_x - m)[:, tf.newaxis] + tf.range(tile_w)[tf.newaxis]
-    src_cols = reflect_index(x, width)
+    src_cols = source_index(x, width, cfa_period(pattern6), cfa_reflect)
     valid_cols = (x >= 0) & (x < width)
     tiles = tf.gather(band, src_cols, axis=2)  # (B, h, n_x, w, 1)
     masks = masks_at(pattern6, src_rows, src_cols)  # (B, h, n_x, w, 3)
     valid = tf.cast(valid_rows[:, tf.newaxis, tf.newaxis] & valid_cols[tf.newaxis], tf.float32)
-    masks = masks * valid[tf.newaxis, ..., tf.newaxis]
+    if not cfa_reflect:
+        masks = masks * valid[tf.newaxis, ..., tf.newaxis]
     batch = tf.shape(band)[0]
     height = tf.shape(band)[1]
 
@@ -285,6 +305,7 @@ def tiled_apply(
     pattern6: tf.Tensor,
     per_image: dict,
     config: TilingConfig,
+    cfa_reflect: bool = False,
 ) -> tf.Tensor:
     """The local stages over a whole mosaic, tile row by tile row (one ``tf.while_loop``).
 
@@ -294,11 +315,13 @@ def tiled_apply(
         pattern6: int32 ``(B, 6, 6)``.
         per_image: ``{name: (B, ...)}``.
         config: tile geometry with the margin set.
+        cfa_reflect: the border rule (see :func:`band_apply`).
 
     Returns:
         float32 ``(B, H, W, C)``.
     """
     shape = tf.shape(mosaic)
+    period = cfa_period(pattern6)
     batch, height, width = shape[0], shape[1], shape[2]
     m = config.margin
     n_y, core_y, stride_y = grid(height, config.tile_size, config.overlap)
@@ -308,11 +331,11 @@ def tiled_apply(
 
     def band_out(i):
         y = i * stride_y - m + tf.range(core_y + 2 * m)
-        src_rows = reflect_index(y, height)
+        src_rows = source_index(y, height, period, cfa_reflect)
         band = tf.gather(mosaic, src_rows, axis=1)
         return band_apply(
             local_fn, band, src_rows, (y >= 0) & (y < height), pattern6, per_image, width,
-            config, i > 0, i < n_y - 1, stride_y,
+            config, i > 0, i < n_y - 1, stride_y, cfa_reflect=cfa_reflect,
         )  # fmt: skip
 
     first = band_out(0)
@@ -354,20 +377,26 @@ def tiled_apply(
 
 
 def untiled_apply(
-    local_fn: LocalFn, mosaic: tf.Tensor, pattern6: tf.Tensor, per_image: dict, margin: int
-) -> tf.Tensor:
-    """The reference: the same canvas (REFLECT margin, zero masks outside) as one tile."""
+    local_fn: LocalFn, mosaic: tf.Tensor, pattern6: tf.Tensor, per_image: dict, margin: int,
+    cfa_reflect: bool = False,
+) -> tf.Tensor:  # fmt: skip
+    """The reference: the same canvas (margin by the border rule, see :func:`band_apply`) as
+    one tile."""
     shape = tf.shape(mosaic)
     height, width = shape[1], shape[2]
+    period = cfa_period(pattern6)
     y = tf.range(-margin, height + margin)
     x = tf.range(-margin, width + margin)
-    src_rows, src_cols = reflect_index(y, height), reflect_index(x, width)
+    src_rows = source_index(y, height, period, cfa_reflect)
+    src_cols = source_index(x, width, period, cfa_reflect)
     canvas = tf.gather(tf.gather(mosaic, src_rows, axis=1), src_cols, axis=2)
     valid = tf.cast(
         ((y >= 0) & (y < height))[:, tf.newaxis] & ((x >= 0) & (x < width))[tf.newaxis],
         tf.float32,
     )[tf.newaxis, ..., tf.newaxis]
-    masks = masks_at(pattern6, src_rows, src_cols) * valid
+    masks = masks_at(pattern6, src_rows, src_cols)
+    if not cfa_reflect:
+        masks = masks * valid
     valid = tf.tile(valid, tf.stack([shape[0], 1, 1, 1]))
     out = local_fn(canvas, masks, valid, per_image)
     return out[:, margin : margin + height, margin : margin + width]
@@ -379,6 +408,8 @@ def stream_bands(
     height: int,
     width: int,
     config: TilingConfig,
+    period: int = 2,
+    cfa_reflect: bool = False,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Python-level driver: yields ``(y0, rows)`` of the output, one row of tiles at a time.
 
@@ -393,6 +424,8 @@ def stream_bands(
         read_rows: returns the mosaic rows at the given source indices.
         height, width: image size.
         config: tile geometry with the margin set.
+        period: CFA period (2 Bayer, 6 X-Trans) for ``cfa_reflect``.
+        cfa_reflect: the border rule (see :func:`band_apply`; ``band_fn`` must use the same).
 
     Yields:
         ``(y0, rows)`` with ``rows`` float32 ``(B, h, W, C)``, covering ``[0, height)`` in order.
@@ -404,7 +437,7 @@ def stream_bands(
     pending = None
     for i in range(n_y):
         y = i * stride_y - m + np.arange(core_y + 2 * m)
-        src = np.asarray(reflect_index(tf.constant(y, tf.int32), height))
+        src = np.asarray(source_index(tf.constant(y, tf.int32), height, period, cfa_reflect))
         args = (
             tf.constant(read_rows(src), tf.float32),
             tf.constant(src, tf.int32),

@@ -29,6 +29,7 @@ __all__ = [
     "align_mosaic",
     "as_pattern",
     "cfa_masks",
+    "cfa_reflect_index",
     "crop_phase_padding",
     "mosaic",
     "pack_bayer",
@@ -358,6 +359,37 @@ def restore_alignment(
     cols = _pad_indices(w, dx, tf.cast(width, tf.int32) - w - dx, mode)
     axis = tensor.shape.rank - 3
     return tf.gather(tf.gather(tensor, rows, axis=axis), cols, axis=axis + 1)
+
+
+def cfa_reflect_index(index, size, period) -> tf.Tensor:
+    """Mirror mapping of any integer index into ``[0, size)`` that keeps the CFA phase.
+
+    The source of an index outside the image is its mirror image about the edge pixel (REFLECT,
+    edge not repeated), moved by less than ``period`` to the nearest pixel of the same CFA phase
+    (``source = index mod period``), so a mosaic extended this way is still a mosaic of the same
+    pattern: for a Bayer period (2) this is exactly REFLECT; for X-Trans (6) it differs by a
+    few pixels. Indices inside the image map to themselves.
+
+    Args:
+        index: int tensor of any shape.
+        size: image length along the axis (``>= period``).
+        period: CFA period along the axis (2 or 6; a tensor is fine).
+
+    Returns:
+        int32 tensor like ``index``.
+
+    Example:
+        >>> cfa_reflect_index(tf.range(-3, 1), 8, 6).numpy().tolist()
+        [3, 4, 5, 0]
+    """
+    index = tf.convert_to_tensor(index, tf.int32)
+    size = tf.cast(size, tf.int32)
+    period = tf.cast(period, tf.int32)
+    double = tf.maximum(2 * (size - 1), 1)
+    folded = tf.math.floormod(index, double)
+    mirror = tf.where(folded < size, folded, double - folded)
+    source = mirror + tf.math.floormod(index - mirror, period)
+    return tf.where(source >= size, source - period, source)
 
 
 def pad_for_phase(

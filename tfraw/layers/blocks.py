@@ -7,12 +7,21 @@ registered serializable (package ``tfraw``), so models using them save to ``.ker
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.isp import transfer
 
-__all__ = ["CropToMatch", "DepthToSpace", "PadToMultiple", "SpaceToDepth", "SrgbToLinear"]
+__all__ = [
+    "AlignCFAPhase",
+    "CropCFAPhase",
+    "CropToMatch",
+    "DepthToSpace",
+    "PadToMultiple",
+    "SpaceToDepth",
+    "SrgbToLinear",
+]
 
 
 def _positive(name: str, value: int) -> int:
@@ -123,3 +132,93 @@ class SrgbToLinear(keras.layers.Layer):
 
     def call(self, x):
         return transfer.srgb_to_linear(x)
+
+
+def _phase_shift(masks: tf.Tensor, reference) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(ty, tx)``: rows/columns to prepend so the CFA of ``masks`` starts at ``reference``.
+
+    The phase is read from a per-phase colour histogram of all pixels (robust to zero masks
+    where pixels do not exist): the shift ``(sy, sx)`` whose shifted reference agrees with the
+    most mask mass wins; then ``(ty, tx) = (-sy mod p, -sx mod p)``.
+    """
+    period = reference.shape[0]
+    shape = tf.shape(masks)
+    h, w = (shape[1] // period) * period, (shape[2] // period) * period
+    blocks = tf.reshape(masks[:, :h, :w], [-1, h // period, period, w // period, period, 3])
+    histogram = tf.reduce_sum(blocks, axis=[0, 1, 3])  # (p, p, 3)
+    shifted = np.stack([
+        np.eye(3, dtype=np.float32)[np.roll(reference, (-sy, -sx), axis=(0, 1))]
+        for sy in range(period) for sx in range(period)
+    ])  # fmt: skip
+    score = tf.tensordot(tf.constant(shifted), histogram, axes=[[1, 2, 3], [0, 1, 2]])
+    best = tf.cast(tf.argmax(score), tf.int32)
+    return (-(best // period)) % period, (-(best % period)) % period
+
+
+@keras.saving.register_keras_serializable(package="tfraw")
+class AlignCFAPhase(keras.layers.Layer):
+    """``(mosaic, masks) -> (mosaic, masks)`` starting at the CFA phase ``reference``.
+
+    A model trained on one phase (``RGGB``, or LibRaw's X-Trans phase) then runs on any phase of
+    its CFA family: the phase is detected from the masks (in the graph, so exported models do it
+    too) and ``ty, tx < period`` rows/columns are prepended, each a copy of the nearest row/column
+    of the same phase. :class:`CropCFAPhase` (given the original masks) removes them again.
+
+    Example:
+        >>> from tfraw.isp.cfa import cfa_masks
+        >>> m = cfa_masks("GRBG", 6, 8)[tf.newaxis]
+        >>> _, aligned = AlignCFAPhase("RGGB")(tf.zeros((1, 6, 8, 1)), m)
+        >>> aligned.shape, aligned[0, 0, 0].numpy().tolist()
+        (TensorShape([1, 6, 9, 3]), [1.0, 0.0, 0.0])
+    """
+
+    def __init__(self, reference: str = "RGGB", **kwargs):
+        super().__init__(**kwargs)
+        from tfraw.isp.cfa import as_pattern, pattern_name
+
+        self.reference = pattern_name(reference)
+        self._pattern = as_pattern(reference)
+
+    def call(self, mosaic, masks):
+        period = self._pattern.shape[0]
+        ty, tx = _phase_shift(masks, self._pattern)
+        shape = tf.shape(mosaic)
+        rows = tf.concat([tf.range(ty) - ty + period, tf.range(shape[1])], axis=0)
+        cols = tf.concat([tf.range(tx) - tx + period, tf.range(shape[2])], axis=0)
+
+        def gather(t):
+            return tf.gather(tf.gather(t, rows, axis=1), cols, axis=2)
+
+        return gather(mosaic), gather(masks)
+
+    def compute_output_shape(self, mosaic_shape, masks_shape):
+        return (
+            (mosaic_shape[0], None, None, mosaic_shape[3]),
+            (masks_shape[0], None, None, masks_shape[3]),
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "reference": self.reference}
+
+
+@keras.saving.register_keras_serializable(package="tfraw")
+class CropCFAPhase(keras.layers.Layer):
+    """``(x, original_masks) -> x`` without the rows/columns :class:`AlignCFAPhase` prepended."""
+
+    def __init__(self, reference: str = "RGGB", **kwargs):
+        super().__init__(**kwargs)
+        from tfraw.isp.cfa import as_pattern, pattern_name
+
+        self.reference = pattern_name(reference)
+        self._pattern = as_pattern(reference)
+
+    def call(self, x, masks):
+        ty, tx = _phase_shift(masks, self._pattern)
+        shape = tf.shape(masks)
+        return x[:, ty : ty + shape[1], tx : tx + shape[2]]
+
+    def compute_output_shape(self, x_shape, masks_shape):
+        return (x_shape[0], masks_shape[1], masks_shape[2], x_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "reference": self.reference}

@@ -156,6 +156,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: What a mosaic stage sees beyond the image borders (:attr:`StageSpec.mosaic_border`).
+MOSAIC_BORDERS = ("missing", "cfa_reflect")
+
+
 @dataclasses.dataclass(frozen=True)
 class StageSpec:
     """Everything the CLI, the chain, export and the contract tests need to know about a stage.
@@ -175,6 +179,11 @@ class StageSpec:
         make_dataset: ``(config, split, seed) -> tf.data.Dataset`` or None (classical stages).
         default_config: overrides of the config defaults for this registry entry.
         description: one line for ``tfraw export --list`` and the docs.
+        mosaic_border: what a mosaic stage sees beyond the image borders in the chain:
+            ``"missing"`` (zero CFA masks: normalized-convolution stages ignore those pixels) or
+            ``"cfa_reflect"`` (the mosaic mirrored about the edge keeping the CFA phase,
+            :func:`tfraw.isp.cfa.cfa_reflect_index`, with its true masks: what networks trained
+            on crops from inside photos expect). Set by the chain's first stage.
     """
 
     name: str
@@ -191,6 +200,7 @@ class StageSpec:
     make_dataset: Callable | None = None
     default_config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     description: str = ""
+    mosaic_border: str = "missing"
 
     REQUIRED_MODEL_METHODS: ClassVar[tuple[str, ...]] = ("from_stage_config", "get_config")
 
@@ -198,6 +208,11 @@ class StageSpec:
         for kind in (self.input_kind, self.output_kind):
             if kind not in KINDS:
                 raise InputError(f"stage {self.name!r}: unknown kind {kind!r}; known: {KINDS}")
+        if self.mosaic_border not in MOSAIC_BORDERS:
+            raise InputError(
+                f"stage {self.name!r}: mosaic_border must be one of {MOSAIC_BORDERS}, "
+                f"got {self.mosaic_border!r}"
+            )
         unknown = [m for m in self.metadata_inputs if m not in METADATA]
         if unknown:
             raise InputError(

@@ -18,8 +18,10 @@ camera RGB (B, H, W, 3)``, never clipped:
 The stride of the network is ``2 ** (depth + 1)``; inputs of any size are zero-padded (with zero
 masks: "pixels that do not exist") to a multiple of it and cropped back. The model is trained
 on one CFA phase (:attr:`DemosaicConfig.reference_pattern`, ``RGGB`` or LibRaw's X-Trans phase)
-and other phases are aligned to it by an offset (:func:`demosaic_aligned`, using
-:func:`tfraw.isp.cfa.pad_for_phase`).
+and other phases are aligned to it inside the graph (:class:`tfraw.layers.blocks.AlignCFAPhase`:
+the phase is read from the masks and rows/columns of the same phase are prepended), so exported
+models accept any phase of their CFA family. Whole images: :func:`demosaic_image` (the chain's
+CFA-keeping mirror at the borders).
 
 Loss (:func:`demosaic_loss`): L1 + gradient-L1 + chroma-L1 (+ optional 1 - SSIM), taken after
 encoding prediction and target with the sRGB curve (the space the user sees).
@@ -51,9 +53,17 @@ import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.isp import transfer
-from tfraw.isp.cfa import as_pattern, cfa_masks, crop_phase_padding, pad_for_phase
+from tfraw.isp.cfa import as_pattern, cfa_masks
 from tfraw.isp.cfa import mosaic as cfa_mosaic
-from tfraw.layers.blocks import CropToMatch, DepthToSpace, PadToMultiple, SpaceToDepth, SrgbToLinear
+from tfraw.layers.blocks import (
+    AlignCFAPhase,
+    CropCFAPhase,
+    CropToMatch,
+    DepthToSpace,
+    PadToMultiple,
+    SpaceToDepth,
+    SrgbToLinear,
+)
 from tfraw.stages.base import StageConfig, StageSpec
 from tfraw.stages.classical import MaskDemosaic, TransferEncode
 
@@ -65,7 +75,7 @@ __all__ = [
     "XTRANS_SPEC",
     "count_macs_per_pixel",
     "macs_and_params",
-    "demosaic_aligned",
+    "demosaic_image",
     "demosaic_loss",
     "loss",
     "make_dataset",
@@ -260,11 +270,15 @@ class DemosaicModel(keras.Model):
         )  # fmt: skip
         mosaic = keras.Input((None, None, 1), name="mosaic", dtype="float32")
         masks = keras.Input((None, None, 3), name="cfa_masks", dtype="float32")
-        encoded = TransferEncode("srgb", clip=False, name="encode")(mosaic)
-        base_rgb = MaskDemosaic(base, name="base")(encoded, masks)
+        # Any phase of the CFA family: aligned to the training phase inside the graph.
+        reference = config.reference_pattern
+        aligned, aligned_masks = AlignCFAPhase(reference, name="align")(mosaic, masks)
+        encoded = TransferEncode("srgb", clip=False, name="encode")(aligned)
+        base_rgb = MaskDemosaic(base, name="base")(encoded, aligned_masks)
         features = keras.layers.Concatenate(name="features")(
-            [keras.layers.Multiply(name="per_colour")([encoded, masks]), masks, base_rgb]
-        )
+            [keras.layers.Multiply(name="per_colour")([encoded, aligned_masks]), aligned_masks,
+             base_rgb]
+        )  # fmt: skip
         x = PadToMultiple(config.stride, name="pad")(features)
         x = SpaceToDepth(2, name="pack")(x)
         skips = []
@@ -283,8 +297,11 @@ class DemosaicModel(keras.Model):
                 x = _conv(filters, f"dec{level}_{i}")(x)
         # Zero-initialized: training starts exactly at the classical base.
         x = _conv(12, "to_residual", activation=None, kernel_initializer="zeros")(x)
-        residual = CropToMatch(name="crop")(DepthToSpace(2, name="unpack")(x), mosaic)
-        output = SrgbToLinear(name="decode")(keras.layers.Add(name="refine")([base_rgb, residual]))
+        residual = CropToMatch(name="crop")(DepthToSpace(2, name="unpack")(x), aligned)
+        refined = keras.layers.Add(name="refine")([base_rgb, residual])
+        output = SrgbToLinear(name="decode")(
+            CropCFAPhase(reference, name="unalign")(refined, masks)
+        )
         super().__init__(inputs={"mosaic": mosaic, "cfa_masks": masks}, outputs=output, **kwargs)
         self.cfa = cfa
         self.base = base
@@ -344,31 +361,42 @@ def count_macs_per_pixel(model: keras.Model, size: int = 96) -> float:
     return total / (size * size)
 
 
-def demosaic_aligned(model: keras.Model, linear_mosaic, pattern, reference: str | None = None):
-    """Runs a demosaic model on a mosaic of any CFA phase, aligned to the model's phase.
+def demosaic_image(model, linear_mosaic, pattern, margin: int | None = None):
+    """Demosaics a whole image with a demosaic model, with the chain's border rule.
 
-    The mosaic is padded at the top-left with rows/columns of the same CFA phase
-    (:func:`tfraw.isp.cfa.pad_for_phase`) so that it starts with ``reference`` (the model's
-    training phase), demosaicked, and the padding is cropped off again.
+    The mosaic is extended by ``margin`` pixels on every side by the CFA-keeping mirror
+    (:func:`tfraw.isp.cfa.cfa_reflect_index`; the network was trained on crops from inside
+    photos and never saw an edge), demosaicked with its own masks (the model aligns any phase
+    of its CFA family to its training phase itself) and cropped back: the same numbers as the
+    tiled chain (``mosaic_border = "cfa_reflect"``).
 
     Args:
-        model: a :class:`DemosaicModel` (or anything taking ``{"mosaic", "cfa_masks"}``).
-        linear_mosaic: float32 ``(B, H, W, 1)``, linear, any range.
-        pattern: the CFA of ``linear_mosaic`` (same family as ``reference``).
-        reference: the model's training phase; default ``model.stage_config().reference_pattern``.
+        model: a :class:`DemosaicModel` or any callable on ``{"mosaic", "cfa_masks"}``.
+        linear_mosaic: float32 ``(B, H, W, 1)``, linear, any range; ``H, W >= 6``.
+        pattern: the CFA of ``linear_mosaic``.
+        margin: extension in pixels (a multiple of 6); default: the model's receptive field.
 
     Returns:
         float32 linear RGB ``(B, H, W, 3)``, unclipped.
     """
-    if reference is None:
-        reference = model.stage_config().reference_pattern
-    padded, padding = pad_for_phase(linear_mosaic, pattern, reference)
-    shape = tf.shape(padded)
-    masks = tf.broadcast_to(
-        cfa_masks(reference, shape[1], shape[2]), tf.concat([shape[:3], [3]], 0)
-    )
-    rgb = model({"mosaic": padded, "cfa_masks": masks})
-    return crop_phase_padding(rgb, padding)
+    from tfraw.isp.cfa import cfa_reflect_index
+
+    if margin is None:
+        margin = model.stage_config().receptive_field
+    margin = int(margin)
+    if margin % 6:
+        raise InputError(f"demosaic_image: margin must be a multiple of 6, got {margin}")
+    array = as_pattern(pattern)
+    period = array.shape[0]
+    mosaic = tf.convert_to_tensor(linear_mosaic, tf.float32)
+    shape = tf.shape(mosaic)
+    rows = cfa_reflect_index(tf.range(-margin, shape[1] + margin), shape[1], period)
+    cols = cfa_reflect_index(tf.range(-margin, shape[2] + margin), shape[2], period)
+    canvas = tf.gather(tf.gather(mosaic, rows, axis=1), cols, axis=2)
+    size = tf.shape(canvas)
+    masks = tf.broadcast_to(cfa_masks(array, size[1], size[2]), tf.concat([size[:3], [3]], 0))
+    rgb = model({"mosaic": canvas, "cfa_masks": masks})
+    return rgb[:, margin : margin + shape[1], margin : margin + shape[2]]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -708,6 +736,7 @@ def _spec(cfa: str) -> StageSpec:
         loss=loss,
         make_dataset=make_dataset,
         default_config={"cfa": cfa},
+        mosaic_border="cfa_reflect",
         description=f"neural demosaic ({'Bayer' if cfa == 'bayer' else 'X-Trans'}): residual "
         "U-Net over a mask-based classical interpolation, linear in, linear out",
     )

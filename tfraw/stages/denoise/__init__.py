@@ -69,5 +69,6 @@ DENOISE_SPEC = StageSpec(
     trainable=True,
     loss=loss,
     make_dataset=make_dataset,
+    mosaic_border="cfa_reflect",
     description="LED-style raw denoiser: U-Net of reparameterizable blocks, any CFA (masks)",
 )
