@@ -117,14 +117,28 @@ def test_tiled_apply_equals_untiled():
     model = _perturb(DenoiseModel(**TINY))
     rng = np.random.default_rng(3)
     mosaic = rng.uniform(0, 0.5, (45, 70)).astype(np.float32)
+    # the reference: one call on the mosaic extended by the CFA-keeping mirror (the border rule)
+    from tfraw.isp.cfa import cfa_reflect_index
+
+    config = model.stage_config()
+    m = -(-config.receptive_field // config.tile_multiple) * config.tile_multiple
+    rows = cfa_reflect_index(tf.range(-m, 45 + m), 45, 2).numpy()
+    cols = cfa_reflect_index(tf.range(-m, 70 + m), 70, 2).numpy()
+    canvas = mosaic[np.ix_(rows, cols)]
     whole = model(
         {
-            "mosaic": tf.constant(mosaic[None, :, :, None] * 2.0),
-            "cfa_masks": cfa_masks("GRBG", 45, 70)[None],
+            "mosaic": tf.constant(canvas[None, :, :, None] * 2.0),
+            "cfa_masks": cfa_masks("GRBG", *canvas.shape)[None],  # m is even: same phase
         }
-    ).numpy()[0, :, :, 0]
+    ).numpy()[0, m : m + 45, m : m + 70, 0]
     tiled = apply_denoiser(model, mosaic, "GRBG", ratio=2.0, tile=16)
     np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    xtrans = rng.uniform(0, 0.5, (40, 52)).astype(np.float32)
+    np.testing.assert_allclose(
+        apply_denoiser(model, xtrans, "XTRANS", tile=16),
+        apply_denoiser(model, xtrans, "XTRANS", tile=1024),
+        atol=1e-5,
+    )
     with pytest.raises(InputError, match="ratio"):
         apply_denoiser(model, mosaic, "GRBG", ratio=0.0)
 

@@ -324,9 +324,10 @@ def apply_denoiser(
 ) -> np.ndarray:
     """Denoises a whole normalized mosaic tile by tile; equal to one untiled call.
 
-    Tiles start at multiples of the network's down-sampling factor and carry a margin of at
-    least the receptive field (rounded up to that factor), so max-pooling grids line up with
-    the untiled call and every kept pixel sees the same context.
+    The mosaic is first extended by the margin with the CFA-keeping mirror (the chain's border
+    rule for this stage); tiles start at multiples of the network's down-sampling factor and
+    carry a margin of at least the receptive field (rounded up to that factor), so max-pooling
+    grids line up with the untiled call and every kept pixel sees the same context.
 
     Args:
         model: a :class:`DenoiseModel` (folded or not).
@@ -339,7 +340,7 @@ def apply_denoiser(
         ``(H, W)`` float32 denoised mosaic, multiplied by ``ratio``.
     """
     from tfraw.errors import InputError
-    from tfraw.isp.cfa import cfa_masks, shift_pattern
+    from tfraw.isp.cfa import as_pattern, cfa_masks, cfa_reflect_index, shift_pattern
 
     if not ratio > 0:
         raise InputError(f"ratio must be > 0, got {ratio}")
@@ -351,17 +352,24 @@ def apply_denoiser(
     margin = -(-config.receptive_field // factor) * factor
     core = max(factor, -(-int(tile) // factor) * factor)
     height, width = array.shape
+    period = as_pattern(pattern).shape[0]
+    if min(height, width) < period:
+        raise InputError(f"apply_denoiser: mosaic {array.shape} is smaller than its CFA period")
+    # The chain's border rule (mosaic_border = "cfa_reflect"): a CFA-keeping mirror beyond the
+    # image, so border pixels see natural context as in training, and tiles == one call.
+    rows = cfa_reflect_index(tf.range(-margin, height + margin), height, period).numpy()
+    cols = cfa_reflect_index(tf.range(-margin, width + margin), width, period).numpy()
+    canvas = array[np.ix_(rows, cols)] * np.float32(ratio)
+    canvas_pattern = shift_pattern(pattern, (-margin) % period, (-margin) % period)
     out = np.empty((height, width), np.float32)
     for y0 in range(0, height, core):
         for x0 in range(0, width, core):
-            ys, xs = max(y0 - margin, 0), max(x0 - margin, 0)
-            ye, xe = min(y0 + core + margin, height), min(x0 + core + margin, width)
-            window = array[ys:ye, xs:xe] * np.float32(ratio)
-            masks = cfa_masks(shift_pattern(pattern, ys, xs), ye - ys, xe - xs)
+            window = canvas[y0 : y0 + core + 2 * margin, x0 : x0 + core + 2 * margin]
+            masks = cfa_masks(shift_pattern(canvas_pattern, y0, x0), *window.shape)
             result = model(
                 {"mosaic": tf.constant(window[None, :, :, None]), "cfa_masks": masks[tf.newaxis]}
             )
             result = np.asarray(result)[0, :, :, 0]
             cy, cx = min(core, height - y0), min(core, width - x0)
-            out[y0 : y0 + cy, x0 : x0 + cx] = result[y0 - ys : y0 - ys + cy, x0 - xs : x0 - xs + cx]
+            out[y0 : y0 + cy, x0 : x0 + cx] = result[margin : margin + cy, margin : margin + cx]
     return out
