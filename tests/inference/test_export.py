@@ -118,3 +118,20 @@ def test_global_stage_exports_compute_global(exported):
     assert "compute_global" in loaded.signatures
     meta = json.loads((stages["auto_exposure"] / "assets" / "metadata.json").read_text())
     assert meta["has_global"] is True
+
+
+def test_cfa_specific_pipeline_exports_one_model_per_family(tmp_path):
+    from tfraw.inference.chain import Pipeline
+    from tfraw.inference.export import export_pipelines
+
+    pipeline = Pipeline.from_dict({
+        "name": "fam",
+        "stages": [{"stage": "demosaic_malvar", "cfa": "bayer"},
+                   {"stage": "demosaic_xtrans", "cfa": "xtrans"}, {"stage": "color_matrix"}],
+    })  # fmt: skip
+    paths = export_pipelines(pipeline, tmp_path, warmup=False)
+    assert [p.parent.name for p in paths] == ["render_fam_bayer", "render_fam_xtrans"]
+    for path, family in zip(paths, ("bayer", "xtrans"), strict=True):
+        meta = read_metadata(path)
+        assert [s["stage"] for s in meta["stages"]][0] == {
+            "bayer": "demosaic_malvar", "xtrans": "demosaic_xtrans"}[family]  # fmt: skip

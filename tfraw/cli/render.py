@@ -1,4 +1,5 @@
-"""``tfraw render``: raw files (or a self-made ``--demo`` raw) to 16-bit TIFF, PNG or JPEG."""
+"""``tfraw render``: raw files (or a self-made ``--demo`` raw) to 16-bit TIFF, PNG, JPEG, or HDR
+(10-bit HLG AVIF)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ import argparse
 import sys
 from pathlib import Path
 
-FORMATS = ("tiff16", "png16", "png", "jpeg")
+FORMATS = ("tiff16", "png16", "png", "jpeg", "avif-hlg")
+#: HDR: scene white (1.0 after white balance) at HLG's 75 % reference level (ITU-R BT.2408), so
+#: highlights up to ~3.8x white are kept: peak = 1 / hlg_to_linear(0.75).
+HLG_PEAK = 3.7797
+#: The pipeline ``--format avif-hlg`` uses unless one is named: linear sRGB out, nothing clipped.
+HDR_PIPELINE = "hdr"
 
 
 def add_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="raw files (DNG, NEF, RAF, ...)")
     parser.add_argument("-o", "--output-dir", required=True, type=Path, help="output folder")
-    parser.add_argument("--format", choices=FORMATS, default="tiff16", help="output encoding")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="tiff16",
+        help="output encoding; avif-hlg: HDR, 10-bit AVIF, BT.2100 HLG, BT.2020 (CICP 9/18/9), "
+        "rendered by the 'hdr' pipeline unless --pipeline names one with linear sRGB output",
+    )  # fmt: skip
     parser.add_argument(
         "--demosaic",
         choices=("auto", "bilinear", "malvar", "xtrans"),
@@ -65,6 +75,8 @@ def _render_one(path: Path, out_dir: Path, args) -> Path:
     from tfraw.render import OUTPUT_FORMATS, encode_display, render_classical
 
     raw = read_raw(path)
+    if args.format == "avif-hlg":
+        return _render_hdr(raw, path, out_dir, args)
     if args.demosaic:
         display = encode_display(render_classical(raw, method=args.demosaic))
     else:
@@ -76,6 +88,29 @@ def _render_one(path: Path, out_dir: Path, args) -> Path:
     orientation = None if args.keep_orientation else raw.orientation
     write_image(out_path, display, bits=bits, orientation=orientation)
     return out_path
+
+
+def _render_hdr(raw, path: Path, out_dir: Path, args) -> Path:
+    from tfraw.errors import InputError
+    from tfraw.io.avif import write_hlg_avif
+    from tfraw.io.image import apply_orientation
+    from tfraw.isp.colorspace import linear_srgb_to_bt2020
+
+    if args.demosaic:
+        raise InputError("--format avif-hlg renders through a pipeline; drop --demosaic")
+    name = HDR_PIPELINE if args.pipeline == "default" else args.pipeline
+    chain = _pipeline_chain(name, raw.cfa_pattern)
+    if chain.output_kind != "linear_srgb":
+        raise InputError(
+            f"--format avif-hlg needs a pipeline with linear sRGB output; {name!r} ends in "
+            f"{chain.output_kind} (use --pipeline hdr)"
+        )
+    linear = chain.render_raw(raw)
+    bt2020 = linear_srgb_to_bt2020(linear.reshape(-1, 3)).numpy().reshape(linear.shape)
+    if not args.keep_orientation:
+        bt2020 = apply_orientation(bt2020, raw.orientation)
+    out_path = out_dir / (path.stem + ".avif")
+    return write_hlg_avif(out_path, bt2020, peak=HLG_PEAK)
 
 
 def _demo(args, cfa: str) -> tuple[Path, object]:
@@ -111,7 +146,7 @@ def run(args) -> int:
             print(f"tfraw render: error: {err}", file=sys.stderr)
             continue
         print(f"{path} -> {out}")
-        if path in references:
+        if path in references and args.format != "avif-hlg":
             _report_demo(out, *references[path], args)
     return 1 if failures else 0
 

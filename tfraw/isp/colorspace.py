@@ -31,6 +31,7 @@ __all__ = [
     "delta_e76",
     "lab_to_srgb",
     "lab_to_xyz",
+    "linear_srgb_to_bt2020",
     "linear_srgb_to_oklab",
     "linear_srgb_to_xyz",
     "oklab_to_linear_srgb",
@@ -38,6 +39,15 @@ __all__ = [
     "xyz_to_lab",
     "xyz_to_linear_srgb",
 ]
+
+# ITU-R BT.2087-0 (10/2015), eq. (4): linear BT.709/sRGB primaries -> linear BT.2020 (D65 both).
+_BT709_TO_BT2020 = np.array(
+    [
+        [0.6274039, 0.3292830, 0.0433131],
+        [0.0690973, 0.9195404, 0.0113623],
+        [0.0163914, 0.0880133, 0.8955953],
+    ]
+)
 
 # CIE 15:2004 eq. (8.3)-(8.6): f(t) = t^(1/3) above (6/29)^3, else t / (3 (6/29)^2) + 4/29.
 _LAB_DELTA = 6.0 / 29.0
@@ -100,6 +110,17 @@ def _white(white) -> tf.Tensor:
     if tuple(w.shape) != (3,):
         raise InputError(f"white must be an XYZ triple of shape (3,), got shape {tuple(w.shape)}")
     return w
+
+
+def linear_srgb_to_bt2020(rgb: tf.Tensor | np.ndarray) -> tf.Tensor:
+    """Linear sRGB (BT.709 primaries) -> linear BT.2020 RGB (ITU-R BT.2087), unclipped.
+
+    Example:
+        >>> [round(v, 4) for v in linear_srgb_to_bt2020([[1.0, 1.0, 1.0]]).numpy()[0].tolist()]
+        [1.0, 1.0, 1.0]
+    """
+    x = _pixels(rgb, "linear_srgb_to_bt2020")
+    return tf.linalg.matvec(tf.constant(_BT709_TO_BT2020, x.dtype), x)
 
 
 def linear_srgb_to_xyz(rgb: tf.Tensor | np.ndarray) -> tf.Tensor:
