@@ -135,3 +135,38 @@ def test_calibrate_from_a_pair_list_of_dngs(tmp_path):
     assert code == 0
     profile = load_profile(out)
     np.testing.assert_allclose(np.exp(profile.log_k_range), (0.5, 4.0), rtol=0.05)
+
+
+def test_tfraw_calibrate_from_flat_and_dark_dngs(tmp_path, capsys):
+    """The CLI path: DNG flats (two per exposure) and darks of two ISOs -> profile JSON whose
+    K range and read law match the truth."""
+    from tfraw.cli.main import main
+    from tfraw.io.dng import write_dng
+    from tfraw.isp.cfa import as_pattern
+
+    size = (128, 192)
+    flats, darks = [], []
+    for i, (iso, k) in enumerate(((100.0, 0.5), (6400.0, 4.0))):
+        for j, (level, exposure) in enumerate(((300.0, 0.01), (1500.0, 0.05), (4000.0, 0.13))):
+            for copy in range(2):
+                frame = _noisy([i, 40 + 2 * j + copy], np.full(size, level, np.float32), k)
+                path = tmp_path / f"flat_{i}_{j}_{copy}.dng"
+                dn = np.clip(np.round(frame + 512), 0, 16383).astype(np.uint16)
+                write_dng(path, dn, as_pattern("RGGB"), black_level=512, white_level=16383,
+                          iso=iso, exposure_time=exposure)  # fmt: skip
+                flats.append(str(path))
+        frame = _noisy([i, 60], np.zeros(size, np.float32), k)
+        path = tmp_path / f"dark_{i}.dng"
+        write_dng(path, np.clip(np.round(frame + 512), 0, 16383).astype(np.uint16),
+                  as_pattern("RGGB"), black_level=512, white_level=16383, iso=iso,
+                  exposure_time=0.01)  # fmt: skip
+        darks.append(str(path))
+    out = tmp_path / "cam.json"
+    assert main(["calibrate", "--flats", *flats, "--darks", *darks, "-o", str(out)]) == 0
+    profile = load_profile(out)
+    np.testing.assert_allclose(np.exp(profile.log_k_range), (0.5, 4.0), rtol=0.05)
+    assert abs(profile.read_law.slope - READ.slope) < 0.05
+    # one ISO without a dark frame: a clear error naming it, no profile written
+    bad = tmp_path / "bad.json"
+    assert main(["calibrate", "--flats", *flats, "--darks", darks[0], "-o", str(bad)]) == 2
+    assert "ISO 6400" in capsys.readouterr().err and not bad.exists()

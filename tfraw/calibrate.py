@@ -41,6 +41,8 @@ from tfraw.isp.noise import LogLinearLaw, NoiseProfile
 
 __all__ = [
     "IsoEstimate",
+    "calibrate_frames",
+    "calibrate_pairs",
     "estimate_from_flat_dark",
     "estimate_from_pair",
     "fit_log_linear",
@@ -399,27 +401,109 @@ def calibrate_pairs(dataroot, pair_list, name: str, tukey: bool = False) -> Nois
     return fit_profile(estimates, name, "tukey_lambda" if tukey else "gaussian")
 
 
+def _dn_frame(path: Path):
+    """``(RawImage, frame in DN above black)`` of a raw file."""
+    from tfraw.io import read_raw
+
+    raw = read_raw(path)
+    scale = float(raw.white_level) - float(np.max(raw.black_level))
+    return raw, np.asarray(raw.mosaic, np.float64) * scale
+
+
+def calibrate_frames(
+    flats: Sequence[str | Path], darks: Sequence[str | Path], name: str, tukey: bool = False,
+    log=print,
+) -> NoiseProfile:  # fmt: skip
+    """Profile from flat-field and dark raw files of several ISOs (read through LibRaw).
+
+    Frames are grouped by the ISO in their metadata; within an ISO the flats are grouped by
+    exposure time and paired two by two (two flats of the same exposure make one photon-transfer
+    pair; an odd one out is ignored with a note); every ISO needs at least one flat pair and one
+    dark frame.
+
+    Raises:
+        InputError: a frame without ISO, an ISO without a flat pair or a dark, mixed sizes.
+    """
+    by_iso: dict[float, dict[str, list]] = {}
+    for kind, paths in (("flat", flats), ("dark", darks)):
+        for path in paths:
+            raw, frame = _dn_frame(Path(path))
+            if not raw.iso:
+                raise InputError(f"{path}: no ISO in the metadata (needed to group frames)")
+            entry = by_iso.setdefault(float(raw.iso), {"flat": [], "dark": [], "pattern": None})
+            entry[kind].append((float(raw.exposure_time or 0.0), frame, Path(path)))
+            entry["pattern"] = raw.cfa_pattern
+    if not by_iso:
+        raise InputError("calibrate: no flat or dark frames given")
+    estimates = []
+    for iso, entry in sorted(by_iso.items()):
+        exposures: dict[float, list] = {}
+        for exposure, frame, path in entry["flat"]:
+            exposures.setdefault(exposure, []).append((frame, path))
+        pairs = []
+        for exposure, frames in sorted(exposures.items()):
+            for a, b in zip(frames[0::2], frames[1::2], strict=False):
+                pairs.append((a[0], b[0]))
+            if len(frames) % 2:
+                log(f"ISO {iso:g}: flat {frames[-1][1].name} ({exposure:g} s) has no partner")
+        darks = [frame for _, frame, _ in entry["dark"]]
+        if not pairs or not darks:
+            raise InputError(
+                f"ISO {iso:g}: needs two flats of the same exposure and a dark frame "
+                f"(got {len(entry['flat'])} flat(s), {len(darks)} dark(s))"
+            )
+        estimate = estimate_from_flat_dark(iso, pairs, darks, entry["pattern"], tukey=tukey)
+        log(f"ISO {iso:g}: K {estimate.k:.4g} DN/e-, read sigma {estimate.sigma_read:.4g}, "
+            f"row sigma {estimate.sigma_row:.4g} DN ({len(pairs)} flat pair(s), {len(darks)} dark(s))")  # fmt: skip
+        estimates.append(estimate)
+    return fit_profile(estimates, name, "tukey_lambda" if tukey else "gaussian")
+
+
+def add_parser(parser: argparse.ArgumentParser) -> None:
+    """``tfraw calibrate``: from a pair list, or from flat and dark frames."""
+    parser.add_argument("--dataroot", type=Path, help="folder of noisy/clean pairs")
+    parser.add_argument("--data-pair-list", type=Path, help="'noisy clean' file names per line")
+    parser.add_argument("--flats", nargs="+", type=Path, default=[], help="flat-field raw files")
+    parser.add_argument("--darks", nargs="+", type=Path, default=[], help="dark (bias) raw files")
+    parser.add_argument("--name", default="custom", help="profile name")
+    parser.add_argument("--tukey", action="store_true", help="fit Tukey-lambda read noise (PPCC)")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="profile .json")
+
+
+def run(args) -> int:
+    pairs = args.dataroot is not None or args.data_pair_list is not None
+    frames = bool(args.flats or args.darks)
+    if pairs == frames:
+        raise InputError(
+            "calibrate: give either --dataroot and --data-pair-list (pairs) or --flats and "
+            "--darks (frames)"
+        )
+    if pairs:
+        if args.dataroot is None or args.data_pair_list is None:
+            raise InputError("calibrate: pairs need both --dataroot and --data-pair-list")
+        profile = calibrate_pairs(args.dataroot, args.data_pair_list, args.name, args.tukey)
+    else:
+        profile = calibrate_frames(args.flats, args.darks, args.name, args.tukey)
+    write_profile(profile, args.output)
+    print(profile.to_json())
+    print(f"wrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tfraw.calibrate --dataroot DIR --data-pair-list FILE -o profile.json``."""
+    """``python -m tfraw.calibrate ...`` (the same as ``tfraw calibrate ...``)."""
     parser = argparse.ArgumentParser(
         prog="python -m tfraw.calibrate", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--dataroot", required=True, type=Path)
-    parser.add_argument("--data-pair-list", required=True, type=Path)
-    parser.add_argument("--name", default="custom")
-    parser.add_argument("--tukey", action="store_true", help="fit Tukey-lambda read noise (PPCC)")
-    parser.add_argument("-o", "--output", required=True, type=Path, help="profile .json")
+    add_parser(parser)
     args = parser.parse_args(argv)
     from tfraw.errors import TfrawError
 
     try:
-        profile = calibrate_pairs(args.dataroot, args.data_pair_list, args.name, args.tukey)
-        write_profile(profile, args.output)
+        return run(args)
     except TfrawError as err:
         print(f"tfraw calibrate: error: {err}", file=sys.stderr)
         return 2
-    print(profile.to_json())
-    return 0
 
 
 if __name__ == "__main__":

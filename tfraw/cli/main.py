@@ -31,6 +31,11 @@ COMMANDS: list[tuple[str, str, str]] = [
         "write TF Serving's models.config for exported models",
     ),
     ("denoise", "tfraw.cli.denoise", "denoise raw files with a trained denoiser (render or DNG)"),
+    (
+        "calibrate",
+        "tfraw.calibrate",
+        "noise profile (K, read and row noise per ISO) from flat/dark frames or noisy/clean pairs",
+    ),
     ("eval", "tfraw.cli.eval", "benchmark a stage against classical methods on a folder of images"),
 ]
 
