@@ -71,3 +71,22 @@ def test_config_validation():
     with pytest.raises(InputError, match="unknown"):
         TrainConfig.from_dict({"stepz": 3})
     assert TrainConfig.from_dict({"learning_rate": 1}).learning_rate == 1.0
+
+
+def test_init_from_warm_starts_and_records_the_source(tmp_path):
+    source = _trainer(tmp_path / "first")
+    source.fit()
+    export = tmp_path / "export" / "toy" / "1"
+    (export / "assets").mkdir(parents=True)
+    source.model.save(export / "assets" / "model.keras")
+    (export / "assets" / "metadata.json").write_text(json.dumps({"steps": 4, "wall_seconds": 2.5}))
+
+    warm = _trainer(tmp_path / "second", init_from=str(export))
+    for a, b in zip(source.model.get_weights(), warm.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    record = json.loads((tmp_path / "second" / "init_from.json").read_text())
+    assert record["steps"] == 4 and record["keras_file"].endswith("model.keras")
+    cold = _trainer(tmp_path / "third")
+    assert not np.array_equal(cold.model.get_weights()[0], source.model.get_weights()[0])
+    with pytest.raises(InputError, match="no model"):
+        _trainer(tmp_path / "fourth", init_from=str(tmp_path / "missing"))

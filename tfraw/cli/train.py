@@ -174,6 +174,8 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
         restore_model_weights(model, checkpoint)
     run_path = Path(run_dir) / "run.json"
     run = json.loads(run_path.read_text()) if run_path.exists() else {}
+    init_path = Path(run_dir) / "init_from.json"
+    init = json.loads(init_path.read_text()) if init_path.exists() else None
     module = sys.modules[spec.model_class.__module__]
     trained = model
     if hasattr(module, "export_model"):  # e.g. the denoiser folds its reparameterized blocks
@@ -189,6 +191,13 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
         "steps": run.get("steps"),
         "schedule": resolved["train"],
         "wall_seconds": run.get("wall_seconds"),
+        # A warm-started run: where its weights began, and the totals over both runs.
+        **({"init_from": init,
+            "total_steps": (init.get("total_steps") or init.get("steps") or 0)
+            + (run.get("steps") or 0),
+            "total_wall_seconds": (init.get("total_wall_seconds") or init.get("wall_seconds")
+                                   or 0.0) + (run.get("wall_seconds") or 0.0)}
+           if init else {}),
         "hardware": (run.get("hardware") or {}).get("description"),
         "hardware_detail": run.get("hardware"),
         "final_train_loss": run.get("last_loss"),

@@ -211,10 +211,13 @@ def reexport_stage(export_dir: str | Path, out_dir: str | Path | None = None) ->
     model = keras.saving.load_model(export_dir / "assets" / "model.keras")
     from tfraw.stages import STAGES
 
-    spec = STAGES.get(meta["stage"]) or next(  # exports before "stage" kept the registry name
-        s for s in STAGES.values()
-        if isinstance(model, s.model_class) and s.cfa == meta.get("cfa")
-    )  # fmt: skip
+    spec = STAGES.get(meta["stage"])
+    if spec is None or not isinstance(model, spec.model_class):
+        # Exports made before "stage" kept the registry name hold the export name there.
+        spec = next(
+            s for s in STAGES.values()
+            if isinstance(model, s.model_class) and s.cfa == meta.get("cfa")
+        )  # fmt: skip
     contract = set(spec.metadata(model.stage_config()))
     training = {
         k: v for k, v in meta.items() if k not in contract | {"name", "version", "signatures"}

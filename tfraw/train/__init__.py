@@ -8,6 +8,7 @@ from tfraw.train.trainer import (
     Trainer,
     WarmupCosine,
     describe_hardware,
+    find_keras_model,
     make_strategy,
     restore_model_weights,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "Trainer",
     "WarmupCosine",
     "describe_hardware",
+    "find_keras_model",
     "make_strategy",
     "restore_model_weights",
 ]

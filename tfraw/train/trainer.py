@@ -43,6 +43,7 @@ __all__ = [
     "Trainer",
     "WarmupCosine",
     "describe_hardware",
+    "find_keras_model",
     "make_strategy",
     "restore_model_weights",
 ]
@@ -68,6 +69,11 @@ class TrainConfig:
         val_every: steps between validation passes (0 = never); ``val_batches`` batches each.
         intra_op_threads / inter_op_threads: TensorFlow thread pools (0 = TF's default).
         progress: show a tqdm bar.
+        init_from: warm start: an exported stage folder (``saved_models/<name>/<version>``,
+            whose ``assets/unfolded.keras`` or ``assets/model.keras`` is read) or a ``.keras``
+            file; its weights are loaded into the freshly built model before step 0. A new
+            cosine cycle then runs for ``steps``. Ignored when a run resumes (the checkpoint
+            holds the weights). "" = train from scratch.
     """
 
     steps: int = 1000
@@ -86,6 +92,7 @@ class TrainConfig:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     progress: bool = True
+    init_from: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or self.steps < 0:
@@ -250,9 +257,25 @@ class Trainer:
         if existing and resume:
             self.checkpoint.restore(existing).assert_existing_objects_matched()
             self.resumed_from = existing
+        elif config.init_from:
+            self._warm_start(config.init_from)
         self._write_config(resolved_config, resume)
         self._stop_requested = False
         self._train_step = None
+
+    def _warm_start(self, source: str) -> None:
+        """Loads ``source``'s weights (see ``TrainConfig.init_from``) and records where they
+        came from in ``init_from.json`` (its metadata, so an export can sum steps and time)."""
+        path = find_keras_model(source)
+        self.model.load_weights(path)
+        meta_path = Path(source) / "assets" / "metadata.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        record = {"path": str(source), "keras_file": str(path),
+                  **{k: meta.get(k) for k in ("steps", "wall_seconds", "total_steps",
+                                              "total_wall_seconds", "schedule", "hardware",
+                                              "metrics", "init_from") if k in meta}}  # fmt: skip
+        if self.chief:
+            (self.run_dir / "init_from.json").write_text(json.dumps(record, indent=2))
 
     # -- bookkeeping ------------------------------------------------------------------------
     def _write_config(self, resolved: Mapping[str, Any] | None, resume: bool) -> None:
@@ -450,6 +473,18 @@ def _scalar(tag: str, value: float) -> None:
     metadata = summary_pb2.SummaryMetadata()
     metadata.plugin_data.plugin_name = "scalars"
     tf.summary.write(tag, tf.constant(float(value), tf.float32), metadata=metadata)
+
+
+def find_keras_model(path: str | os.PathLike) -> Path:
+    """The ``.keras`` file of ``path``: the file itself, or in an export folder
+    ``assets/unfolded.keras`` (a reparameterized model before folding) before
+    ``assets/model.keras``."""
+    path = Path(path)
+    for candidate in (path, path / "assets" / "unfolded.keras", path / "assets" / "model.keras",
+                      path / "model.keras"):  # fmt: skip
+        if candidate.is_file() and candidate.suffix == ".keras":
+            return candidate
+    raise InputError(f"no model at {path} (expected a .keras file or an export folder)")
 
 
 def restore_model_weights(model: keras.Model, checkpoint_path: str) -> None:

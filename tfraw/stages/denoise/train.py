@@ -93,16 +93,18 @@ def load_denoiser(path: str | Path) -> DenoiseModel:
     """Loads a ``.keras`` denoiser, or an export folder: its ``assets/unfolded.keras`` (the
     reparameterized pre-trained model, which customization needs and which deploys to the
     same network) when present, else ``assets/model.keras`` (folded)."""
-    path = Path(path)
-    candidates = [path, path / "assets" / "unfolded.keras", path / "assets" / "model.keras",
-                  path / "model.keras"]  # fmt: skip
-    for candidate in candidates:
-        if candidate.is_file() and candidate.suffix == ".keras":
-            model = keras.saving.load_model(candidate, compile=False)
-            if not isinstance(model, DenoiseModel):
-                raise InputError(f"{candidate} holds a {type(model).__name__}, not a DenoiseModel")
-            return model
-    raise InputError(f"no denoise model at {path} (expected a .keras file or an export folder)")
+    from tfraw.train import find_keras_model
+
+    try:
+        candidate = find_keras_model(path)
+    except InputError:
+        raise InputError(
+            f"no denoise model at {path} (expected a .keras file or an export folder)"
+        ) from None
+    model = keras.saving.load_model(candidate, compile=False)
+    if not isinstance(model, DenoiseModel):
+        raise InputError(f"{candidate} holds a {type(model).__name__}, not a DenoiseModel")
+    return model
 
 
 def _make_step(model_fn: Callable, variables: Sequence, optimizer) -> Callable:
