@@ -475,7 +475,7 @@ def make_torture_pattern(kind: str, size: int, seed: int) -> np.ndarray:
         raise ValueError(f"unknown torture pattern kind {kind!r}; known: {list(TORTURE_KINDS)}")
     if (
         isinstance(size, bool)
-        or not isinstance(size, (int, np.integer))
+        or not isinstance(size, int | np.integer)
         or not 0 < size <= _MAX_SIZE
     ):
         raise ValueError(f"size must be an integer in [1, {_MAX_SIZE}], got {size!r}")

@@ -128,7 +128,7 @@ def write_hlg_avif(
 
     path = Path(path)
     array = _as_rgb(linear_rgb, f"write_hlg_avif({path})")
-    if not (isinstance(peak, (int, float)) and math.isfinite(peak) and peak > 0):
+    if not (isinstance(peak, int | float) and math.isfinite(peak) and peak > 0):
         raise ValueError(f"peak must be a finite number > 0, got {peak!r}")
     if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
         raise ValueError(f"quality must be an integer in [0, 100], got {quality!r}")

@@ -87,7 +87,7 @@ def _quiet_tifffile() -> Iterator[None]:
 
 def _numbers(dtype: int, value: Any) -> np.ndarray:
     """A tag value as float64: rationals (flat num, den pairs in tifffile) are divided out."""
-    if isinstance(value, (bytes, bytearray)):
+    if isinstance(value, bytes | bytearray):
         return np.frombuffer(bytes(value), np.uint8).astype(np.float64)
     arr = np.asarray(value, np.float64).ravel()
     if int(dtype) in (_RATIONAL, _SRATIONAL):
@@ -98,7 +98,7 @@ def _numbers(dtype: int, value: Any) -> np.ndarray:
 
 
 def _exif_number(value: Any) -> float | None:
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, tuple | list):
         if len(value) == 2:
             return value[0] / value[1] if value[1] else 0.0
         return float(value[0]) if value else None

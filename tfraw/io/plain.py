@@ -186,7 +186,7 @@ def raw_image_from_sidecar(data: np.ndarray, meta: dict[str, Any], path: Path) -
 
     def number(key: str) -> float | None:
         value = meta.get(key)
-        return float(value) if isinstance(value, (int, float)) and value > 0 else None
+        return float(value) if isinstance(value, int | float) and value > 0 else None
 
     noise = meta.get("noise_profile")
     orientation = int(meta.get("orientation", 1))
