@@ -138,8 +138,9 @@ def test_unknown_pipeline_lists_known():
 
 @pytest.mark.parametrize("cfa", ["GBRG", "XTRANS"])
 def test_neural_demosaic_chain_equals_demosaic_image(cfa):
-    """The chain's CFA-keeping border rule and the standalone whole-image helper agree, for a
-    non-training Bayer phase too (the model aligns the phase in its graph)."""
+    """The chain's border rule (CFA-keeping mirror for Bayer, missing samples for X-Trans) and
+    the standalone whole-image helper agree, for a non-training Bayer phase too (the model
+    aligns the phase in its graph)."""
     from tfraw.stages.demosaic import DemosaicConfig, DemosaicModel, demosaic_image
 
     family = "xtrans" if cfa == "XTRANS" else "bayer"
@@ -156,7 +157,7 @@ def test_neural_demosaic_chain_equals_demosaic_image(cfa):
     })  # fmt: skip
     chain = Chain(pipeline)
     chain.models[0].set_weights(model.get_weights())
-    assert chain.cfa_reflect
+    assert chain.cfa_reflect == (family == "bayer")
     x = chain.example_inputs(1, 50, 62, cfa=cfa)
     tiled = chain.tiled(x)["output"].numpy()
     alone = demosaic_image(model, x["mosaic"], cfa, margin=chain.tiling.margin).numpy()

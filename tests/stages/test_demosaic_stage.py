@@ -128,6 +128,15 @@ def test_demosaic_image_extends_the_mosaic_keeping_the_cfa():
         np.testing.assert_array_equal(out[..., :1].numpy(), x["mosaic"].numpy())
     with pytest.raises(InputError, match="multiple of 6"):
         demosaic_image(spy, x["mosaic"], "XTRANS", margin=8)
+    # "missing": no sample beyond the image (masks of zero there), the image's own inside.
+    x = _inputs("XTRANS", 18, 24)
+    demosaic_image(spy, x["mosaic"], "XTRANS", margin=6, border="missing")
+    masks = seen["masks"][0]
+    assert masks.shape == (30, 36, 3)
+    assert masks[:6].sum() == 0 and masks[:, -6:].sum() == 0
+    np.testing.assert_array_equal(masks[6:24, 6:30], cfa_masks("XTRANS", 18, 24).numpy())
+    with pytest.raises(InputError, match="border"):
+        demosaic_image(spy, x["mosaic"], "XTRANS", margin=6, border="zeros")
 
 
 def test_one_training_step_and_loss_terms():

@@ -85,6 +85,12 @@ def _run_demosaic(args) -> int:
             p for p in shipped_models(args.cfa, args.models_dir) if p.resolve() not in explicit
         ]
     extra = [model_runner(p) for p in model_dirs]
+    names = [name for name, _, _ in extra]
+    # Two exports with the same name/version (a candidate beside the shipped one): name by path.
+    extra = [
+        (f"tfraw:{p}" if names.count(name) > 1 else name, fn, params)
+        for p, (name, fn, params) in zip(model_dirs, extra, strict=True)
+    ]
     result = evaluate_demosaic(
         args.data, cfa=args.cfa, methods=methods, limit=args.limit, extra_models=extra
     )

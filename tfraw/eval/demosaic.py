@@ -344,12 +344,17 @@ def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | No
 
     margin = int(meta.get("receptive_field") or 72)
     margin = -(-margin // 6) * 6
+    from tfraw.stages import STAGES
+
+    spec = STAGES.get(meta.get("stage", ""))
+    # The border rule of the stage the export belongs to (the chain uses the same).
+    border = getattr(spec, "mosaic_border", "cfa_reflect")
 
     def run(mosaic: np.ndarray, pattern: np.ndarray):
         # The chain's border rule and the model's own phase alignment (demosaic_image).
         linear = transfer.srgb_to_linear(tf.constant(mosaic, tf.float32))
         rgb = demosaic_image(
-            lambda x: compiled(x["mosaic"], x["cfa_masks"]), linear, pattern, margin
+            lambda x: compiled(x["mosaic"], x["cfa_masks"]), linear, pattern, margin, border
         )
         return transfer.linear_to_srgb(rgb).numpy()
 
