@@ -384,7 +384,7 @@ def demosaic_image(model, linear_mosaic, pattern, margin: int | None = None,
     Returns:
         float32 linear RGB ``(B, H, W, 3)``, unclipped.
     """
-    from tfraw.inference.tiling import source_index
+    from tfraw.inference.tiling import pattern_6x6, untiled_apply
     from tfraw.stages.base import MOSAIC_BORDERS
 
     if margin is None:
@@ -400,27 +400,15 @@ def demosaic_image(model, linear_mosaic, pattern, margin: int | None = None,
             ).mosaic_border
     if border not in MOSAIC_BORDERS:
         raise InputError(f"demosaic_image: border must be one of {MOSAIC_BORDERS}, got {border!r}")
-    keep_cfa = border == "cfa_reflect"
-    array = as_pattern(pattern)
-    period = array.shape[0]
     mosaic = tf.convert_to_tensor(linear_mosaic, tf.float32)
-    shape = tf.shape(mosaic)
-    y = tf.range(-margin, shape[1] + margin)
-    x = tf.range(-margin, shape[2] + margin)
-    rows = source_index(y, shape[1], period, keep_cfa)
-    cols = source_index(x, shape[2], period, keep_cfa)
-    canvas = tf.gather(tf.gather(mosaic, rows, axis=1), cols, axis=2)
-    # Each canvas pixel has its source pixel's colour (under cfa_reflect the canvas is itself a
-    # mosaic of the same pattern); under "missing" nothing beyond the image is a sample.
-    image_masks = tf.broadcast_to(
-        cfa_masks(array, shape[1], shape[2]), tf.concat([shape[:3], [3]], 0)
+    pattern6 = tf.tile(
+        tf.constant(pattern_6x6(pattern), tf.int32)[None], tf.stack([tf.shape(mosaic)[0], 1, 1])
     )
-    masks = tf.gather(tf.gather(image_masks, rows, axis=1), cols, axis=2)
-    if not keep_cfa:
-        inside = ((y >= 0) & (y < shape[1]))[:, None] & ((x >= 0) & (x < shape[2]))[None]
-        masks = masks * tf.cast(inside, tf.float32)[None, ..., None]
-    rgb = model({"mosaic": canvas, "cfa_masks": masks})
-    return rgb[:, margin : margin + shape[1], margin : margin + shape[2]]
+    # The chain's own untiled reference: one canvas, the same border rule and masks.
+    return untiled_apply(
+        lambda canvas, masks, valid, per_image: model({"mosaic": canvas, "cfa_masks": masks}),
+        mosaic, pattern6, {}, margin, cfa_reflect=border == "cfa_reflect",
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
