@@ -267,7 +267,13 @@ class Trainer:
         """Loads ``source``'s weights (see ``TrainConfig.init_from``) and records where they
         came from in ``init_from.json`` (its metadata, so an export can sum steps and time)."""
         path = find_keras_model(source)
-        self.model.load_weights(path)
+        try:
+            self.model.load_weights(path)
+        except ValueError as err:  # another architecture (config) than the one being trained
+            raise InputError(
+                f"train.init_from {source}: {path} does not fit the model this config builds "
+                f"({err})"
+            ) from None
         meta_path = Path(source) / "assets" / "metadata.json"
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         record = {"path": str(source), "keras_file": str(path),
