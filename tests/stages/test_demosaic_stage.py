@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.isp import transfer
-from tfraw.isp.cfa import BAYER_PATTERNS, cfa_masks, mosaic
+from tfraw.isp.cfa import BAYER_PATTERNS, cfa_masks, mosaic, shift_pattern
 from tfraw.stages import STAGES
 from tfraw.stages.classical import demosaic_from_masks
 from tfraw.stages.demosaic import (
@@ -52,7 +52,8 @@ def test_registered_and_config_round_trip():
 @pytest.mark.parametrize(
     "bad, match",
     [({"cfa": "quad"}, "cfa"), ({"patch_size": 100}, "patch_size"), ({"torture_ratio": 0.5}, "torture"),
-     ({"width": 0}, "width"), ({"cfa": "xtrans", "base": "malvar"}, "malvar")],
+     ({"width": 0}, "width"), ({"cfa": "xtrans", "base": "malvar"}, "malvar"),
+     ({"pack": 4}, "pack"), ({"cfa": "xtrans", "pack": 6, "depth": 1, "patch_size": 90}, "patch_size")],
 )  # fmt: skip
 def test_config_errors_name_the_value(bad, match):
     with pytest.raises(InputError, match=match):
@@ -218,3 +219,51 @@ def test_any_bayer_phase_is_aligned_to_the_training_phase(pattern, dy, dx):
         reference.numpy()[:, dy + m : dy + h - m, dx + m : dx + w - m],
         atol=1e-4,
     )
+
+
+def test_xtrans_alignment_puts_the_training_phase_first_for_every_offset():
+    """For each of the 36 X-Trans offsets, AlignCFAPhase's masks are the training phase's masks
+    (the pattern also repeats under a (3, 3) shift, so either of two prepends is right) and every
+    original pixel keeps its value; CropCFAPhase gives the input back."""
+    from tfraw.layers.blocks import AlignCFAPhase, CropCFAPhase
+
+    align, crop = AlignCFAPhase("XTRANS"), CropCFAPhase("XTRANS")
+    rng = np.random.default_rng(6)
+    for dy in range(6):
+        for dx in range(6):
+            pattern = shift_pattern("XTRANS", dy, dx)
+            masks = cfa_masks(pattern, 25, 31)[None]
+            values = tf.constant(rng.uniform(0, 1, (1, 25, 31, 1)).astype(np.float32))
+            aligned, aligned_masks = align(values, masks)
+            h, w = aligned.shape[1], aligned.shape[2]
+            assert h - 25 < 6 and w - 31 < 6
+            np.testing.assert_array_equal(
+                aligned_masks.numpy(), cfa_masks("XTRANS", h, w)[None].numpy()
+            )
+            np.testing.assert_array_equal(aligned.numpy()[:, h - 25 :, w - 31 :], values.numpy())
+            np.testing.assert_array_equal(crop(aligned, masks).numpy(), values.numpy())
+
+
+def test_pack_by_the_cfa_period():
+    """pack=6 (X-Trans period): stride 6 * 2**depth, a 1x1 entry projection, 3 * 36 residual
+    channels; zero residual is still the classical base; sizes that are not multiples work."""
+    config = DemosaicConfig(cfa="xtrans", pack=6, width=80, depth=1)
+    assert config.stride == 12 and config.tile_multiple == 12
+    assert config.receptive_field % 12 == 0 and config.receptive_field >= 72
+    default = DemosaicConfig(cfa="xtrans")
+    assert default.pack == 2 and default.stride == 8 and default.receptive_field == 72
+    sizes = macs_and_params(DemosaicModel.from_stage_config(config))
+    assert sizes["params"] <= 1_000_000
+    assert sizes["macs_per_pixel"] < macs_and_params(XTRANS_SPEC.build())["macs_per_pixel"]
+    model = _tiny("xtrans", pack=6)
+    assert model.get_layer("entry").kernel.shape[:3] == (1, 1, 9 * 36)
+    assert model.get_layer("to_residual").kernel.shape[-1] == 3 * 36
+    x = _inputs("XTRANS", 26, 34)
+    out = model(x).numpy()
+    assert out.shape == (1, 26, 34, 3)
+    encoded = transfer.linear_to_srgb(x["mosaic"])
+    expected = transfer.srgb_to_linear(demosaic_from_masks(encoded, x["cfa_masks"], "auto"))
+    np.testing.assert_allclose(out, expected.numpy(), atol=1e-5)
+    config_dict = model.get_config()
+    assert config_dict["pack"] == 6
+    assert DemosaicModel.from_config(config_dict).stage_config() == model.stage_config()

@@ -138,8 +138,12 @@ def _phase_shift(masks: tf.Tensor, reference) -> tuple[tf.Tensor, tf.Tensor]:
     """``(ty, tx)``: rows/columns to prepend so the CFA of ``masks`` starts at ``reference``.
 
     The phase is read from a per-phase colour histogram of all pixels (robust to zero masks
-    where pixels do not exist): the shift ``(sy, sx)`` whose shifted reference agrees with the
-    most mask mass wins; then ``(ty, tx) = (-sy mod p, -sx mod p)``.
+    where pixels do not exist): the shift ``(sy, sx)`` whose shifted reference
+    (``shift_pattern(reference, sy, sx)``) agrees with the most mask mass wins. The masks'
+    row 0 is then reference row ``sy``; prepending ``ty = sy`` rows (copies of rows ``p - sy``
+    ... ``p - 1``, reference rows ``0 .. sy - 1``) puts reference row 0 first. (For Bayer
+    ``sy == -sy mod 2``; for X-Trans only ``sy = sy mod 6`` is right: an earlier ``-sy mod p``
+    misaligned X-Trans offsets other than 0 and 3.)
     """
     period = reference.shape[0]
     shape = tf.shape(masks)
@@ -152,7 +156,7 @@ def _phase_shift(masks: tf.Tensor, reference) -> tuple[tf.Tensor, tf.Tensor]:
     ])  # fmt: skip
     score = tf.tensordot(tf.constant(shifted), histogram, axes=[[1, 2, 3], [0, 1, 2]])
     best = tf.cast(tf.argmax(score), tf.int32)
-    return (-(best // period)) % period, (-(best % period)) % period
+    return best // period, best % period
 
 
 @keras.saving.register_keras_serializable(package="tfraw")

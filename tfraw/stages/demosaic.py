@@ -9,13 +9,14 @@ camera RGB (B, H, W, 3)``, never clipped:
    on Bayer masks, green-guided normalized convolution on any other CFA; the arithmetic of
    :mod:`tfraw.stages.classical`), so one code path serves every Bayer phase and X-Trans;
 3. a small U-Net sees ``[mosaic x masks, masks, base]`` (9 channels, all functions of the 4 input
-   channels), packed 2x2 (space-to-depth, as in DemosaicNet: Gharbi et al., "Deep joint
-   demosaicking and denoising", SIGGRAPH Asia 2016), ``depth`` stride-2 levels, additive skips,
+   channels), packed ``pack x pack`` (space-to-depth; 2x2 as in DemosaicNet: Gharbi et al., "Deep
+   joint demosaicking and denoising", SIGGRAPH Asia 2016; 6x6 for X-Trans puts one fixed colour
+   in each packed channel, then a 1x1 projection), ``depth`` stride-2 levels, additive skips,
    3x3 convolutions with leaky ReLU, and predicts a residual (last convolution zero-initialized,
    so training starts exactly at the base) that is unpacked to full resolution and added to it;
 4. the sum is decoded back to linear light (no clamp).
 
-The stride of the network is ``2 ** (depth + 1)``; inputs of any size are zero-padded (with zero
+The stride of the network is ``pack * 2 ** depth``; inputs of any size are zero-padded (with zero
 masks: "pixels that do not exist") to a multiple of it and cropped back. The model is trained
 on one CFA phase (:attr:`DemosaicConfig.reference_pattern`, ``RGGB`` or LibRaw's X-Trans phase)
 and other phases are aligned to it inside the graph (:class:`tfraw.layers.blocks.AlignCFAPhase`:
@@ -85,6 +86,8 @@ __all__ = [
 
 _REFERENCE_PATTERNS = {"bayer": "RGGB", "xtrans": "XTRANS"}
 _BASES = ("auto", "bilinear", "malvar", "xtrans")
+#: Config fields that are constructor arguments of :class:`DemosaicModel` (the architecture).
+_ARCH_FIELDS = ("cfa", "base", "width", "depth", "convs_per_level", "pack")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 
@@ -101,7 +104,8 @@ class DemosaicConfig(StageConfig):
     Network: ``cfa`` (``"bayer"``/``"xtrans"``: the training phase, see
     :attr:`reference_pattern`), ``base`` (weightless interpolation the U-Net refines),
     ``width`` (channels at the first level), ``depth`` (stride-2 levels below it),
-    ``convs_per_level``.
+    ``convs_per_level``, ``pack`` (space-to-depth factor of the input: 2, DemosaicNet's, or
+    the CFA period, 6 for X-Trans, so every packed channel holds one fixed colour).
 
     Loss: ``l1_weight``, ``gradient_weight``, ``chroma_weight``, ``ssim_weight``.
 
@@ -122,6 +126,7 @@ class DemosaicConfig(StageConfig):
     width: int = 32
     depth: int = 2
     convs_per_level: int = 2
+    pack: int = 2
     l1_weight: float = 1.0
     gradient_weight: float = 0.5
     chroma_weight: float = 0.5
@@ -167,6 +172,8 @@ class DemosaicConfig(StageConfig):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise InputError(f"DemosaicConfig.{name} must be an integer >= 1, got {value!r}")
+        if self.pack not in (2, 3, 6):
+            raise InputError(f"DemosaicConfig.pack must be 2, 3 or 6, got {self.pack!r}")
         if self.depth > 4:
             raise InputError(f"DemosaicConfig.depth must be <= 4, got {self.depth}")
         multiple = math.lcm(6, self.stride)
@@ -203,8 +210,8 @@ class DemosaicConfig(StageConfig):
 
     @property
     def stride(self) -> int:
-        """Total downsampling of the network: 2x2 packing, then ``depth`` stride-2 levels."""
-        return 2 ** (self.depth + 1)
+        """Total downsampling of the network: ``pack`` packing, then ``depth`` stride-2 levels."""
+        return self.pack * 2**self.depth
 
     @property
     def reference_pattern(self) -> str:
@@ -213,15 +220,15 @@ class DemosaicConfig(StageConfig):
 
     @property
     def receptive_field(self) -> int:
-        # Base interpolation radius + each 3x3 conv at level l adds 2**(l+1) full-res pixels
+        # Base interpolation radius + each 3x3 conv at level l adds pack * 2**l full-res pixels
         # (encoder and decoder), plus the packing/unpacking block.
         base = 8 if self.base in ("auto", "xtrans") else 2
         convs = 0
         for level in range(self.depth + 1):
-            scale = 2 ** (level + 1)
+            scale = self.pack * 2**level
             count = self.convs_per_level * (2 if level < self.depth else 1) + (level > 0)
             convs += count * scale
-        radius = base + convs + 2 + 2  # + output conv (scale 2) + the 2x2 pack
+        radius = base + convs + 2 * self.pack  # + output conv (scale pack) + the pack block
         # Rounded up to a multiple of lcm(6, stride): a tile margin of this size keeps both the
         # X-Trans phase and the network's stride grid of the tile equal to the image's.
         return -(-radius // self.tile_multiple) * self.tile_multiple
@@ -263,10 +270,11 @@ class DemosaicModel(keras.Model):
     """
 
     def __init__(self, cfa: str = "bayer", base: str = "auto", width: int = 32, depth: int = 2,
-                 convs_per_level: int = 2, stage_fields: dict | None = None, **kwargs):  # fmt: skip
+                 convs_per_level: int = 2, pack: int = 2, stage_fields: dict | None = None,
+                 **kwargs):  # fmt: skip
         config = DemosaicConfig.from_dict(
             {**(stage_fields or {}), "cfa": cfa, "base": base, "width": width, "depth": depth,
-             "convs_per_level": convs_per_level}
+             "convs_per_level": convs_per_level, "pack": pack}
         )  # fmt: skip
         mosaic = keras.Input((None, None, 1), name="mosaic", dtype="float32")
         masks = keras.Input((None, None, 3), name="cfa_masks", dtype="float32")
@@ -280,7 +288,13 @@ class DemosaicModel(keras.Model):
              base_rgb]
         )  # fmt: skip
         x = PadToMultiple(config.stride, name="pad")(features)
-        x = SpaceToDepth(2, name="pack")(x)
+        x = SpaceToDepth(pack, name="pack")(x)
+        if pack > 2:
+            # 9 * pack**2 packed channels (324 for 6x6): a 1x1 projection keeps the first 3x3
+            # convolution's parameters at width**2 * 9 instead of 9 * pack**2 * width * 9.
+            x = keras.layers.Conv2D(
+                width, 1, activation="leaky_relu", name="entry"
+            )(x)  # fmt: skip
         skips = []
         for level in range(depth + 1):
             filters = width * 2**level
@@ -296,8 +310,8 @@ class DemosaicModel(keras.Model):
             for i in range(convs_per_level):
                 x = _conv(filters, f"dec{level}_{i}")(x)
         # Zero-initialized: training starts exactly at the classical base.
-        x = _conv(12, "to_residual", activation=None, kernel_initializer="zeros")(x)
-        residual = CropToMatch(name="crop")(DepthToSpace(2, name="unpack")(x), aligned)
+        x = _conv(3 * pack**2, "to_residual", activation=None, kernel_initializer="zeros")(x)
+        residual = CropToMatch(name="crop")(DepthToSpace(pack, name="unpack")(x), aligned)
         refined = keras.layers.Add(name="refine")([base_rgb, residual])
         output = SrgbToLinear(name="decode")(
             CropCFAPhase(reference, name="unalign")(refined, masks)
@@ -308,12 +322,13 @@ class DemosaicModel(keras.Model):
         self.width = width
         self.depth = depth
         self.convs_per_level = convs_per_level
+        self.pack = pack
         self._stage_config = config
 
     @classmethod
     def from_stage_config(cls, config: DemosaicConfig, **kwargs) -> DemosaicModel:
         values = config.to_dict()
-        arch = {k: values.pop(k) for k in ("cfa", "base", "width", "depth", "convs_per_level")}
+        arch = {k: values.pop(k) for k in _ARCH_FIELDS}
         return cls(**arch, stage_fields=values, **kwargs)
 
     def stage_config(self) -> DemosaicConfig:
@@ -321,7 +336,7 @@ class DemosaicModel(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         fields = self._stage_config.to_dict()
-        arch = ("cfa", "base", "width", "depth", "convs_per_level")
+        arch = _ARCH_FIELDS
         return {
             "name": self.name,
             "trainable": self.trainable,
