@@ -57,9 +57,11 @@ def test_dng_output_keeps_metadata_and_skips_bad_files(setup, capsys):
 def test_rendered_outputs(setup, output, bps, dtype):
     data, model_path, root = setup
     out = root / output
+    # --self-ensemble: 8 passes on the Bayer file, the 2 X-Trans admits on the other.
     args = _parse(["-p", str(model_path), "--data-path", str(data), "--save-path", str(out),
-                   "--output", output, "--bps", str(bps)])  # fmt: skip
+                   "--output", output, "--bps", str(bps), "--self-ensemble", "8"])  # fmt: skip
     cli.run(args)
+    assert (out / f"b{'.tiff' if output == 'tiff' else '.png'}").is_file()
     suffix = ".tiff" if output == "tiff" else ".png"
     path = out / f"a{suffix}"
     if output == "tiff":

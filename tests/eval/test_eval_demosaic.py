@@ -96,3 +96,23 @@ def test_errors(folder, tmp_path):
         evaluate_demosaic(folder, "quad", progress=False)
     with pytest.raises(InputError, match="no .* images"):
         evaluate_demosaic(tmp_path, "bayer")
+
+
+@pytest.mark.parametrize("cfa, suffix", [("bayer", "+x8"), ("xtrans", "+x2")])
+def test_cli_self_ensemble_rows_for_the_shipped_models(folder, cfa, suffix, capsys):
+    """``--self-ensemble 8`` adds a row per model; X-Trans admits only 2 of the 8 symmetries."""
+    from pathlib import Path
+
+    from tfraw.cli import eval as eval_cli
+
+    shipped = Path(__file__).resolve().parents[2] / "saved_models" / f"demosaic_{cfa}" / "1"
+    parser = argparse.ArgumentParser(prog="tfraw eval")
+    eval_cli.add_parser(parser)
+    args = parser.parse_args(
+        ["demosaic", "--data", str(folder), "--cfa", cfa, "--methods", "bilinear", "--limit", "1",
+         "--no-shipped", "--model", str(shipped), "--self-ensemble", "8"]
+    )  # fmt: skip
+    assert eval_cli.run(args) == 0
+    table = capsys.readouterr().out
+    assert f"| tfraw:demosaic_{cfa}/1 |" in table
+    assert f"| tfraw:demosaic_{cfa}/1{suffix} |" in table

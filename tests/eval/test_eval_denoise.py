@@ -44,7 +44,8 @@ def test_benchmark_rows_json_and_customization(images, tmp_path):
     args = parser.parse_args(["denoise", "--data", str(images), "--ratios", "100",
                               "--limit", "1", "--methods", "noisy,wavelet", "--model", str(model_path),
                               "--json", str(out), "--crop", "32", "--customize", "CanonEOS700D",
-                              "--custom-data", str(images), "--custom-pairs", "2"])  # fmt: skip
+                              "--custom-data", str(images), "--custom-pairs", "2",
+                              "--self-ensemble", "2"])  # fmt: skip
     args.custom_steps = (1, 1)
     assert args._eval_run(args) == 0
     result = json.loads(out.read_text())
@@ -54,6 +55,7 @@ def test_benchmark_rows_json_and_customization(images, tmp_path):
     assert (f"tfraw:{model_path}", "SonyA7S2", 100.0) in rows
     assert (f"tfraw:{model_path}", "CanonEOS700D", 100.0) in rows
     assert (f"tfraw:{model_path}+custom2", "CanonEOS700D", 100.0) in rows
+    assert (f"tfraw:{model_path}+x2", "SonyA7S2", 100.0) in rows
     # the tuned classical denoiser improves on the noisy input at x100
     assert (
         rows[("wavelet", "SonyA7S2", 100.0)]["raw_psnr"]

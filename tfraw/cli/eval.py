@@ -57,6 +57,11 @@ def add_parser(parser: argparse.ArgumentParser) -> None:
     demosaic.add_argument(
         "--no-shipped", action="store_true", help="do not add the shipped models automatically"
     )
+    demosaic.add_argument(
+        "--self-ensemble", type=int, choices=(1, 2, 4, 8), default=1, metavar="N",
+        help="also run each model averaged over N flips/transposes that keep the CFA family "
+        "(Bayer admits 8, X-Trans 2): an extra row per model (default 1: off)",
+    )  # fmt: skip
     demosaic.set_defaults(_eval_run=_run_demosaic)
     from tfraw.eval.denoise import add_denoise_parser
 
@@ -91,6 +96,10 @@ def _run_demosaic(args) -> int:
         (f"tfraw:{p}" if names.count(name) > 1 else name, fn, params)
         for p, (name, fn, params) in zip(model_dirs, extra, strict=True)
     ]
+    if args.self_ensemble > 1:
+        for p, (name, _, params) in zip(model_dirs, list(extra), strict=True):
+            ens_name, fn, _ = model_runner(p, self_ensemble=args.self_ensemble)
+            extra.append((name + ens_name[ens_name.rindex("+") :], fn, params))
     result = evaluate_demosaic(
         args.data, cfa=args.cfa, methods=methods, limit=args.limit, extra_models=extra
     )

@@ -300,13 +300,17 @@ def shipped_models(cfa: str, models_dir: str | os.PathLike = "saved_models") -> 
     return found
 
 
-def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | None]:
+def model_runner(
+    export_dir: str | os.PathLike, self_ensemble: int = 1
+) -> tuple[str, Callable, int | None]:
     """``(name, fn, params)`` for ``extra_models`` from an exported demosaic model.
 
     Args:
         export_dir: a version folder ``<models>/<name>/<version>/`` written by
             :func:`tfraw.inference.export.export_stage` (``assets/model.keras`` is loaded; without
             it the SavedModel's ``serving_default`` is called).
+        self_ensemble: 1, 2, 4 or 8 symmetries averaged (:mod:`tfraw.inference.ensemble`; the
+            name gets ``+xN``, N the number the CFA admits).
 
     Returns:
         ``("tfraw:<name>/<version>", fn, params)``; ``fn(mosaic, pattern)`` takes the benchmark's
@@ -354,11 +358,18 @@ def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | No
         # The chain's border rule and the model's own phase alignment (demosaic_image).
         linear = transfer.srgb_to_linear(tf.constant(mosaic, tf.float32))
         rgb = demosaic_image(
-            lambda x: compiled(x["mosaic"], x["cfa_masks"]), linear, pattern, margin, border
-        )
+            lambda x: compiled(x["mosaic"], x["cfa_masks"]), linear, pattern, margin, border,
+            self_ensemble=self_ensemble,
+        )  # fmt: skip
         return transfer.linear_to_srgb(rgb).numpy()
 
     name = f"tfraw:{meta.get('name', path.parent.name)}/{meta.get('version', path.name)}"
+    if self_ensemble > 1:
+        from tfraw.inference.ensemble import admissible
+
+        cfa = meta.get("cfa", "bayer")
+        used = len(admissible("XTRANS" if cfa == "xtrans" else "RGGB", 12, 12)[:self_ensemble])
+        name += f"+x{used}"
     params = meta.get("params")
     return name, run, None if params is None else int(params)
 

@@ -143,11 +143,11 @@ def available_methods() -> dict[str, Callable]:
     return methods
 
 
-def _model_method(model) -> Callable:
+def _model_method(model, self_ensemble: int = 1) -> Callable:
     from tfraw.stages.denoise.model import apply_denoiser
 
     def run(noisy: np.ndarray, context: dict) -> np.ndarray:
-        return apply_denoiser(model, noisy, "RGGB", 1.0, tile=1024)
+        return apply_denoiser(model, noisy, "RGGB", 1.0, tile=1024, self_ensemble=self_ensemble)
 
     return run
 
@@ -272,11 +272,13 @@ def evaluate_denoise(
     custom_pairs: int = 6,
     custom_steps: tuple[int, int] = (300, 600),
     log: Callable[[str], None] = lambda message: None,
+    self_ensemble: int = 1,
 ) -> dict:
     """Runs the benchmark; returns ``{"stage", "dataset", "protocol", ..., "rows": [...]}``.
 
     Each row: ``{"method", "kind", "profile", "ratio", "metrics": {raw_psnr, raw_ssim,
-    srgb_psnr, srgb_ssim, s_per_image}}``.
+    srgb_psnr, srgb_ssim, s_per_image}}``. With ``self_ensemble`` N > 1 each model also gets a
+    row ``<name>+xN``: N flipped/transposed passes averaged (:mod:`tfraw.inference.ensemble`).
     """
     from tfraw.isp.noise import load_profile
 
@@ -309,6 +311,12 @@ def evaluate_denoise(
             loaded.append((path, model))
             extra = {"params": parameter_count(deployed)}
             runners.append((f"tfraw:{path}", "tfraw", profile, _model_method(deployed), extra))
+            if self_ensemble > 1:
+                # Bayer (the benchmark's RGGB) admits all 8 symmetries: up to N passes.
+                runners.append((
+                    f"tfraw:{path}+x{self_ensemble}", "tfraw", profile,
+                    _model_method(deployed, self_ensemble), extra,
+                ))  # fmt: skip
     if customize:
         if not loaded:
             raise InputError("--customize needs a pre-trained --model (unfolded .keras)")
@@ -446,6 +454,10 @@ def add_denoise_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--custom-data", type=Path, help="photos for the synthetic pairs")
     parser.add_argument("--custom-pairs", type=_positive_int, default=6)
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the rows as JSON")
+    parser.add_argument(
+        "--self-ensemble", type=int, choices=(1, 2, 4, 8), default=1, metavar="N",
+        help="also run each model averaged over N flips/transposes (an extra row per model)",
+    )  # fmt: skip
     parser.set_defaults(_eval_run=run_denoise)
     return parser
 
@@ -467,6 +479,7 @@ def run_denoise(args) -> int:
         custom_pairs=args.custom_pairs,
         custom_steps=getattr(args, "custom_steps", (300, 600)),
         log=print,
+        self_ensemble=getattr(args, "self_ensemble", 1),
     )
     print(format_table(result))
     if args.json:

@@ -377,7 +377,7 @@ def count_macs_per_pixel(model: keras.Model, size: int = 96) -> float:
 
 
 def demosaic_image(model, linear_mosaic, pattern, margin: int | None = None,
-                   border: str | None = None):  # fmt: skip
+                   border: str | None = None, self_ensemble: int = 1):  # fmt: skip
     """Demosaics a whole image with a demosaic model, with the chain's border rule.
 
     The mosaic is extended by ``margin`` pixels on every side, demosaicked with its own masks
@@ -395,6 +395,8 @@ def demosaic_image(model, linear_mosaic, pattern, margin: int | None = None,
         margin: extension in pixels (a multiple of 6); default: the model's receptive field.
         border: ``"cfa_reflect"`` or ``"missing"``; default: the registered stage of the model's
             CFA family (``demosaic_nn_bayer`` / ``demosaic_nn_xtrans``), else ``"cfa_reflect"``.
+        self_ensemble: average over up to 1, 2, 4 or 8 symmetries of the square that keep the
+            CFA family (:mod:`tfraw.inference.ensemble`; Bayer admits 8, X-Trans 2).
 
     Returns:
         float32 linear RGB ``(B, H, W, 3)``, unclipped.
@@ -415,6 +417,14 @@ def demosaic_image(model, linear_mosaic, pattern, margin: int | None = None,
             ).mosaic_border
     if border not in MOSAIC_BORDERS:
         raise InputError(f"demosaic_image: border must be one of {MOSAIC_BORDERS}, got {border!r}")
+    if self_ensemble != 1:
+        from tfraw.inference.ensemble import self_ensemble as ensemble
+
+        def single(mosaic_k, pattern_k):
+            return demosaic_image(model, mosaic_k, pattern_k, margin, border).numpy()
+
+        array = np.asarray(tf.convert_to_tensor(linear_mosaic, tf.float32))
+        return tf.constant(ensemble(single, array, pattern, self_ensemble))
     mosaic = tf.convert_to_tensor(linear_mosaic, tf.float32)
     pattern6 = tf.tile(
         tf.constant(pattern_6x6(pattern), tf.int32)[None], tf.stack([tf.shape(mosaic)[0], 1, 1])

@@ -321,6 +321,7 @@ def apply_denoiser(
     pattern,
     ratio: float = 1.0,
     tile: int = 512,
+    self_ensemble: int = 1,
 ) -> np.ndarray:
     """Denoises a whole normalized mosaic tile by tile; equal to one untiled call.
 
@@ -335,6 +336,9 @@ def apply_denoiser(
         pattern: the CFA pattern at ``mosaic[0, 0]`` (Bayer 2x2 or X-Trans 6x6).
         ratio: digital gain applied before denoising (> 0); the output keeps it.
         tile: core tile size (rounded up to the down-sampling factor).
+        self_ensemble: average over up to 1, 2, 4 or 8 symmetries of the square that keep the
+            CFA family (:mod:`tfraw.inference.ensemble`; Bayer admits 8, X-Trans 2); the cost
+            is one pass per symmetry.
 
     Returns:
         ``(H, W)`` float32 denoised mosaic, multiplied by ``ratio``.
@@ -347,6 +351,13 @@ def apply_denoiser(
     array = np.asarray(mosaic, np.float32)
     if array.ndim != 2:
         raise InputError(f"apply_denoiser: expected an (H, W) mosaic, got shape {array.shape}")
+    if self_ensemble != 1:
+        from tfraw.inference.ensemble import self_ensemble as ensemble
+
+        def single(mosaic_k, pattern_k):
+            return apply_denoiser(model, mosaic_k, pattern_k, ratio, tile)
+
+        return ensemble(single, array, pattern, self_ensemble, axes=(0, 1))
     config = model.stage_config()
     factor = config.tile_multiple
     margin = -(-config.receptive_field // factor) * factor
