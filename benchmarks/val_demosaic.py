@@ -28,26 +28,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def load_model(spec: str):
     """``(label, model)`` from an export folder or ``RUN_DIR[@STEP]``."""
     import keras
-    import tensorflow as tf
     import yaml
 
     import tfraw.stages  # noqa: F401  (registers the classes)
-    from tfraw.stages import STAGES
-    from tfraw.train.trainer import find_keras_model, restore_model_weights
+    from tfraw.stages import get_stage
+    from tfraw.train import find_keras_model, restore_run_checkpoint
 
     path, _, step = spec.partition("@")
     folder = Path(path)
     if (folder / "config.yaml").is_file() and (folder / "checkpoints").is_dir():
         document = yaml.safe_load((folder / "config.yaml").read_text())
-        stage = STAGES[document["stage"]]
-        model = stage.build(stage.make_config(document["config"]))
-        ckpt_dir = folder / "checkpoints"
-        checkpoint = (
-            str(ckpt_dir / f"ckpt-{step}") if step else tf.train.latest_checkpoint(str(ckpt_dir))
-        )
-        if checkpoint is None or not Path(checkpoint + ".index").is_file():
-            raise SystemExit(f"{spec}: no checkpoint {checkpoint or 'in ' + str(ckpt_dir)}")
-        restore_model_weights(model, checkpoint)
+        stage = get_stage(document["stage"])
+        model = stage.build(stage.config_class.from_dict(document["config"]))
+        checkpoint = restore_run_checkpoint(model, folder, step or None)
         return f"{folder.name}@{checkpoint.rsplit('-', 1)[-1]}", model
     return str(folder), keras.saving.load_model(find_keras_model(folder))
 
@@ -96,8 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     pattern = "RGGB" if args.cfa == "bayer" else "XTRANS"
     images = validation_images(args.cfa, args.crop)
     print(f"{len(images)} held-out photos, centre crops <= {args.crop} px, CFA {pattern}")
+    from tfraw.errors import TfrawError
+
     for spec in args.models:
-        label, model = load_model(spec)
+        try:
+            label, model = load_model(spec)
+        except TfrawError as err:
+            raise SystemExit(f"val_demosaic: {err}") from None
         config = model.stage_config()
         if config.cfa != args.cfa:
             raise SystemExit(f"{spec}: a {config.cfa} model, not {args.cfa}")

@@ -78,7 +78,13 @@ def _write_json(document: dict, path: Path) -> None:
 
 
 def _run_demosaic(args) -> int:
-    from tfraw.eval.demosaic import evaluate_demosaic, format_table, model_runner, shipped_models
+    from tfraw.eval.demosaic import (
+        evaluate_demosaic,
+        format_table,
+        model_runner,
+        self_ensemble_runner,
+        shipped_models,
+    )
 
     methods = None
     if args.methods:
@@ -97,9 +103,7 @@ def _run_demosaic(args) -> int:
         for p, (name, fn, params) in zip(model_dirs, extra, strict=True)
     ]
     if args.self_ensemble > 1:
-        for p, (name, _, params) in zip(model_dirs, list(extra), strict=True):
-            ens_name, fn, _ = model_runner(p, self_ensemble=args.self_ensemble)
-            extra.append((name + ens_name[ens_name.rindex("+") :], fn, params))
+        extra += [self_ensemble_runner(entry, args.cfa, args.self_ensemble) for entry in extra]
     result = evaluate_demosaic(
         args.data, cfa=args.cfa, methods=methods, limit=args.limit, extra_models=extra
     )

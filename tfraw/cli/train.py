@@ -158,20 +158,15 @@ def export_trained(resolved: dict[str, Any], run_dir: str | os.PathLike, out_dir
     """
     import json
 
-    import tensorflow as tf
-
     from tfraw.inference.export import export_stage
     from tfraw.stages import get_stage
-    from tfraw.train import restore_model_weights
+    from tfraw.train import restore_run_checkpoint
 
     spec = get_stage(resolved["stage"])
     config = spec.config_class.from_dict(resolved["config"])
     if model is None:
         model = spec.build(config)
-        checkpoint = tf.train.latest_checkpoint(str(Path(run_dir) / "checkpoints"))
-        if checkpoint is None:
-            raise FileNotFoundError(f"{run_dir}: no checkpoint to export")
-        restore_model_weights(model, checkpoint)
+        restore_run_checkpoint(model, run_dir)
     run_path = Path(run_dir) / "run.json"
     run = json.loads(run_path.read_text()) if run_path.exists() else {}
     init_path = Path(run_dir) / "init_from.json"

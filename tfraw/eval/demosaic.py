@@ -58,6 +58,7 @@ __all__ = [
     "format_table",
     "list_images",
     "model_runner",
+    "self_ensemble_runner",
     "shipped_models",
 ]
 
@@ -300,21 +301,18 @@ def shipped_models(cfa: str, models_dir: str | os.PathLike = "saved_models") -> 
     return found
 
 
-def model_runner(
-    export_dir: str | os.PathLike, self_ensemble: int = 1
-) -> tuple[str, Callable, int | None]:
+def model_runner(export_dir: str | os.PathLike) -> tuple[str, Callable, int | None]:
     """``(name, fn, params)`` for ``extra_models`` from an exported demosaic model.
 
     Args:
         export_dir: a version folder ``<models>/<name>/<version>/`` written by
             :func:`tfraw.inference.export.export_stage` (``assets/model.keras`` is loaded; without
             it the SavedModel's ``serving_default`` is called).
-        self_ensemble: 1, 2, 4 or 8 symmetries averaged (:mod:`tfraw.inference.ensemble`; the
-            name gets ``+xN``, N the number the CFA admits).
 
     Returns:
-        ``("tfraw:<name>/<version>", fn, params)``; ``fn(mosaic, pattern)`` takes the benchmark's
-        sRGB-encoded mosaic ``(1, H, W, 1)`` and returns sRGB-encoded RGB ``(1, H, W, 3)``.
+        ``("tfraw:<name>/<version>", fn, params)``; ``fn(mosaic, pattern, self_ensemble=1)``
+        takes the benchmark's sRGB-encoded mosaic ``(1, H, W, 1)`` and returns sRGB-encoded RGB
+        ``(1, H, W, 3)``; see :func:`self_ensemble_runner`.
     """
     import json
 
@@ -354,7 +352,7 @@ def model_runner(
     # The border rule of the stage the export belongs to (the chain uses the same).
     border = getattr(spec, "mosaic_border", "cfa_reflect")
 
-    def run(mosaic: np.ndarray, pattern: np.ndarray):
+    def run(mosaic: np.ndarray, pattern: np.ndarray, self_ensemble: int = 1):
         # The chain's border rule and the model's own phase alignment (demosaic_image).
         linear = transfer.srgb_to_linear(tf.constant(mosaic, tf.float32))
         rgb = demosaic_image(
@@ -364,14 +362,21 @@ def model_runner(
         return transfer.linear_to_srgb(rgb).numpy()
 
     name = f"tfraw:{meta.get('name', path.parent.name)}/{meta.get('version', path.name)}"
-    if self_ensemble > 1:
-        from tfraw.inference.ensemble import admissible
-
-        cfa = meta.get("cfa", "bayer")
-        used = len(admissible("XTRANS" if cfa == "xtrans" else "RGGB", 12, 12)[:self_ensemble])
-        name += f"+x{used}"
     params = meta.get("params")
     return name, run, None if params is None else int(params)
+
+
+def self_ensemble_runner(runner: tuple[str, Callable, int | None], cfa: str, size: int):
+    """The row ``<name>+xK`` of a :func:`model_runner` entry averaged over ``size`` symmetries
+    (:mod:`tfraw.inference.ensemble`; K = the number the CFA admits: Bayer 8, X-Trans 2).
+    The loaded model is shared with the single-pass row."""
+    import functools
+
+    from tfraw.inference.ensemble import admissible
+
+    name, run, params = runner
+    count = len(admissible(_pattern(_cfa_key(cfa)))[:size])
+    return f"{name}+x{count}", functools.partial(run, self_ensemble=size), params
 
 
 def list_images(data_dir: str | os.PathLike, limit: int | None = None) -> list[Path]:

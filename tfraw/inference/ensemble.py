@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.isp.cfa import as_pattern
@@ -42,8 +43,6 @@ _ORDER = (0, 2, 1, 3, 4, 6, 5, 7)
 
 def forward(array, k: int, axes: tuple[int, int] = (1, 2)):
     """Transform ``k`` of ``array`` (numpy or TF) over its two image ``axes``."""
-    import tensorflow as tf
-
     is_tf = isinstance(array, tf.Tensor)
     ya, xa = axes
     if k & 4:
@@ -59,8 +58,6 @@ def forward(array, k: int, axes: tuple[int, int] = (1, 2)):
 
 def inverse(array, k: int, axes: tuple[int, int] = (1, 2)):
     """Undoes :func:`forward` with the same ``k``."""
-    import tensorflow as tf
-
     is_tf = isinstance(array, tf.Tensor)
     ya, xa = axes
     if k & 2:
@@ -100,10 +97,12 @@ def _is_shift_of(candidate: np.ndarray, pattern: np.ndarray) -> bool:
     )
 
 
-def admissible(pattern, height: int, width: int) -> list[int]:
-    """Transforms (in trial order) that map ``pattern`` to one of its own shifts."""
+def admissible(pattern) -> list[int]:
+    """Transforms (in trial order) that map ``pattern`` to one of its own shifts (the answer does
+    not depend on the image size: a flip of another size is the same flip shifted)."""
     base = as_pattern(pattern)
-    return [k for k in _ORDER if _is_shift_of(transformed_pattern(base, height, width, k), base)]
+    period = base.shape[0]
+    return [k for k in _ORDER if _is_shift_of(transformed_pattern(base, period, period, k), base)]
 
 
 def self_ensemble(
@@ -129,7 +128,7 @@ def self_ensemble(
         raise InputError(f"self_ensemble must be one of {ENSEMBLE_SIZES}, got {size!r}")
     array = np.asarray(mosaic)
     height, width = array.shape[axes[0]], array.shape[axes[1]]
-    transforms = admissible(pattern, height, width)[:size]
+    transforms = admissible(pattern)[:size]
     total = None
     for k in transforms:
         out = run(

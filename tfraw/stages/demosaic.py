@@ -292,9 +292,7 @@ class DemosaicModel(keras.Model):
         if pack > 2:
             # 9 * pack**2 packed channels (324 for 6x6): a 1x1 projection keeps the first 3x3
             # convolution's parameters at width**2 * 9 instead of 9 * pack**2 * width * 9.
-            x = keras.layers.Conv2D(
-                width, 1, activation="leaky_relu", name="entry"
-            )(x)  # fmt: skip
+            x = keras.layers.Conv2D(width, 1, activation="leaky_relu", name="entry")(x)
         skips = []
         for level in range(depth + 1):
             filters = width * 2**level

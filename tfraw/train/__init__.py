@@ -11,6 +11,7 @@ from tfraw.train.trainer import (
     find_keras_model,
     make_strategy,
     restore_model_weights,
+    restore_run_checkpoint,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "find_keras_model",
     "make_strategy",
     "restore_model_weights",
+    "restore_run_checkpoint",
 ]

@@ -511,6 +511,33 @@ def restore_model_weights(model: keras.Model, checkpoint_path: str) -> None:
     tf.train.Checkpoint(model=model, optimizer=optimizer).restore(checkpoint_path).expect_partial()
 
 
+def restore_run_checkpoint(model: keras.Model, run_dir: str | os.PathLike,
+                           step: int | str | None = None) -> str:  # fmt: skip
+    """Restores a training run's checkpoint into ``model``; returns the checkpoint path.
+
+    Args:
+        model: built from the run's stage config.
+        run_dir: the run folder (``<run_dir>/checkpoints/ckpt-<step>``).
+        step: the checkpoint of that step; None: the latest.
+
+    Raises:
+        MissingModelError: no such checkpoint.
+    """
+    from tfraw.errors import MissingModelError
+
+    folder = Path(run_dir) / "checkpoints"
+    if step is None or step == "":
+        checkpoint = tf.train.latest_checkpoint(str(folder))
+    else:
+        checkpoint = str(folder / f"ckpt-{int(step)}")
+    if checkpoint is None or not Path(checkpoint + ".index").is_file():
+        found = sorted(p.stem for p in folder.glob("ckpt-*.index")) if folder.is_dir() else []
+        which = "any checkpoint" if step in (None, "") else f"ckpt-{step}"
+        raise MissingModelError(f"{run_dir}: no {which} under {folder} (found: {found or 'none'})")
+    restore_model_weights(model, checkpoint)
+    return checkpoint
+
+
 def _main_thread() -> bool:
     import threading
 
