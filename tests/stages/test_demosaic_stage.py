@@ -267,3 +267,29 @@ def test_pack_by_the_cfa_period():
     config_dict = model.get_config()
     assert config_dict["pack"] == 6
     assert DemosaicModel.from_config(config_dict).stage_config() == model.stage_config()
+
+
+def test_mixed_bfloat16_keeps_the_base_and_output_in_float32():
+    """Under ``mixed_bfloat16`` (``train.precision``) only the U-Net convolutions compute in
+    bfloat16: with the residual zeroed the output equals the float32 model's to float32
+    precision (a bfloat16 base or transfer curve would be off by ~1e-3)."""
+    from tfraw.train import dtype_policy, float32_model
+
+    config = DemosaicConfig(cfa="xtrans", **TINY)
+    with dtype_policy("mixed_bfloat16"):
+        mixed = DemosaicModel.from_stage_config(config)
+    assert keras.config.dtype_policy().name == "float32"  # restored
+    dtypes = {layer.name: layer.compute_dtype for layer in mixed.layers}
+    assert dtypes["enc0_0"] == dtypes["to_residual"] == "bfloat16"
+    for name in ("align", "encode", "base", "refine", "unalign", "decode"):
+        assert dtypes[name] == "float32", name
+    layer = mixed.get_layer("to_residual")
+    layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    plain = float32_model(mixed, lambda: DemosaicModel.from_stage_config(config))
+    assert plain is not mixed
+    assert all(layer.compute_dtype == "float32" for layer in plain.layers)
+    x = _inputs("XTRANS", 18, 30)
+    out = mixed(x)
+    assert out.dtype == tf.float32
+    np.testing.assert_allclose(out.numpy(), plain(x).numpy(), atol=1e-6)
+    assert float32_model(plain, lambda: None) is plain

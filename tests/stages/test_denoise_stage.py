@@ -23,7 +23,12 @@ from tfraw.stages.denoise import (
     read_pair_list,
 )
 from tfraw.stages.denoise.data import check_iso_groups
-from tfraw.stages.denoise.model import apply_denoiser, graph_flops, parameter_count
+from tfraw.stages.denoise.model import (
+    apply_denoiser,
+    graph_flops,
+    parameter_count,
+    prepare_training_model,
+)
 
 TINY = dict(base_channels=4, depth=1, num_cameras=3)
 
@@ -314,3 +319,24 @@ def test_patch_cache_source_is_reproducible_and_validated(tmp_path):
     assert sum(val) >= 2
     with pytest.raises(InputError, match="patch_size <= 120"):
         DenoiseConfig(patch_size=132, patch_cache="runs/cache")
+
+
+def test_mixed_bfloat16_pins_packing_and_the_residual_to_float32():
+    from tfraw.train import dtype_policy, float32_model
+
+    config = DenoiseConfig(base_channels=4, depth=1, num_cameras=2)
+    with dtype_policy("mixed_bfloat16"):
+        mixed = prepare_training_model(DenoiseModel.from_stage_config(config))
+    dtypes = {layer.name: layer.compute_dtype for layer in mixed.layers}
+    assert dtypes["enc0_a"] == dtypes["head"] == "bfloat16"
+    assert dtypes["pad"] == dtypes["s2d"] == dtypes["d2s"] == dtypes["crop"] == "float32"
+    masks = cfa_masks("RGGB", 12, 16)[tf.newaxis]
+    mosaic = tf.random.stateless_uniform((1, 12, 16, 1), seed=(1, 2))
+    routed = mixed({"mosaic": mosaic, "cfa_masks": masks, "camera_index": tf.constant([1])})
+    assert routed.dtype == tf.float32
+    plain = float32_model(mixed, lambda: DenoiseModel.from_stage_config(config))
+    out_mixed = mixed({"mosaic": mosaic, "cfa_masks": masks}).numpy()
+    out_plain = plain({"mosaic": mosaic, "cfa_masks": masks}).numpy()
+    # Same weights; only the convolutions' bfloat16 rounding differs.
+    np.testing.assert_allclose(out_mixed, out_plain, atol=0.05)
+    assert not np.array_equal(out_mixed, out_plain)

@@ -95,3 +95,22 @@ def test_init_from_warm_starts_and_records_the_source(tmp_path):
     keras.Model(inputs, keras.layers.Conv2D(5, 1)(inputs)).save(other)
     with pytest.raises(InputError, match="does not fit"):
         _trainer(tmp_path / "fifth", init_from=str(other))
+
+
+def test_mixed_bfloat16_precision_trains_with_float32_variables(tmp_path):
+    with pytest.raises(InputError, match="precision"):
+        TrainConfig(precision="float16")
+    trainer = _trainer(tmp_path / "bf16", steps=3, precision="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"  # only the model was built under it
+    conv = trainer.model.get_layer("conv")
+    assert conv.compute_dtype == "bfloat16" and conv.kernel.dtype == "float32"
+    before = [w.copy() for w in trainer.model.get_weights()]
+    record = trainer.fit()
+    assert record["steps"] == 3 and np.isfinite(record["last_loss"])
+    after = trainer.model.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    # Resuming may switch the precision: the checkpoint holds float32 variables either way.
+    resumed = _trainer(tmp_path / "bf16", steps=4, resume=True)
+    assert resumed.model.get_layer("conv").compute_dtype == "float32"
+    for a, b in zip(after, resumed.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -115,9 +115,9 @@ def _stage_loss(spec, config):
     return make_loss(config) if make_loss is not None else spec.loss
 
 
-def train_stage(resolved: dict[str, Any], run_dir: str | os.PathLike, resume: bool = False,
-                until: int | None = None) -> dict[str, Any]:  # fmt: skip
-    """Trains the stage of a resolved run document; returns the trainer's ``run.json`` record."""
+def make_trainer(resolved: dict[str, Any], run_dir: str | os.PathLike, resume: bool = False):
+    """The :class:`~tfraw.train.Trainer` of a resolved run document, and its model builder
+    (``() -> keras.Model`` under the current dtype policy)."""
     from tfraw.stages import get_stage
     from tfraw.train import TrainConfig, Trainer
 
@@ -133,8 +133,12 @@ def train_stage(resolved: dict[str, Any], run_dir: str | os.PathLike, resume: bo
 
     module = sys.modules[spec.model_class.__module__]
     prepare = getattr(module, "prepare_training_model", lambda model: model)
+
+    def build_model():
+        return prepare(spec.build(config))
+
     trainer = Trainer(
-        build_model=lambda: prepare(spec.build(config)),
+        build_model=build_model,
         loss_fn=_stage_loss(spec, config),
         dataset_fn=dataset_fn,
         config=train,
@@ -143,8 +147,17 @@ def train_stage(resolved: dict[str, Any], run_dir: str | os.PathLike, resume: bo
         resolved_config=resolved,
         val_dataset_fn=val_dataset_fn if train.val_every else None,
     )
+    return trainer, build_model
+
+
+def train_stage(resolved: dict[str, Any], run_dir: str | os.PathLike, resume: bool = False,
+                until: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Trains the stage of a resolved run document; returns the trainer's ``run.json`` record."""
+    from tfraw.train import float32_model
+
+    trainer, build_model = make_trainer(resolved, run_dir, resume=resume)
     record = trainer.fit(until=until)
-    record["model"] = trainer.model
+    record["model"] = float32_model(trainer.model, build_model)  # exports are float32
     return record
 
 

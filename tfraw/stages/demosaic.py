@@ -244,6 +244,9 @@ class DemosaicConfig(StageConfig):
 # ----------------------------------------------------------------------------------------------
 
 
+_F32 = {"dtype": "float32"}
+
+
 def _conv(filters: int, name: str, strides: int = 1, activation: str | None = "leaky_relu",
           kernel_initializer: str = "glorot_uniform"):  # fmt: skip
     # Leaky ReLU: with plain ReLU the whole last decoder level died within a few hundred steps
@@ -276,19 +279,22 @@ class DemosaicModel(keras.Model):
             {**(stage_fields or {}), "cfa": cfa, "base": base, "width": width, "depth": depth,
              "convs_per_level": convs_per_level, "pack": pack}
         )  # fmt: skip
+        # Under a mixed policy (``train.precision``) only the U-Net's convolutions follow it; the
+        # phase alignment, transfer curves, classical base, packing and the residual addition
+        # are pinned to float32 (a bfloat16 mosaic or base would cap the PSNR near 48 dB).
         mosaic = keras.Input((None, None, 1), name="mosaic", dtype="float32")
         masks = keras.Input((None, None, 3), name="cfa_masks", dtype="float32")
         # Any phase of the CFA family: aligned to the training phase inside the graph.
         reference = config.reference_pattern
-        aligned, aligned_masks = AlignCFAPhase(reference, name="align")(mosaic, masks)
-        encoded = TransferEncode("srgb", clip=False, name="encode")(aligned)
-        base_rgb = MaskDemosaic(base, name="base")(encoded, aligned_masks)
-        features = keras.layers.Concatenate(name="features")(
-            [keras.layers.Multiply(name="per_colour")([encoded, aligned_masks]), aligned_masks,
+        aligned, aligned_masks = AlignCFAPhase(reference, name="align", **_F32)(mosaic, masks)
+        encoded = TransferEncode("srgb", clip=False, name="encode", **_F32)(aligned)
+        base_rgb = MaskDemosaic(base, name="base", **_F32)(encoded, aligned_masks)
+        features = keras.layers.Concatenate(name="features", **_F32)(
+            [keras.layers.Multiply(name="per_colour", **_F32)([encoded, aligned_masks]), aligned_masks,
              base_rgb]
         )  # fmt: skip
-        x = PadToMultiple(config.stride, name="pad")(features)
-        x = SpaceToDepth(pack, name="pack")(x)
+        x = PadToMultiple(config.stride, name="pad", **_F32)(features)
+        x = SpaceToDepth(pack, name="pack", **_F32)(x)
         if pack > 2:
             # 9 * pack**2 packed channels (324 for 6x6): a 1x1 projection keeps the first 3x3
             # convolution's parameters at width**2 * 9 instead of 9 * pack**2 * width * 9.
@@ -309,10 +315,12 @@ class DemosaicModel(keras.Model):
                 x = _conv(filters, f"dec{level}_{i}")(x)
         # Zero-initialized: training starts exactly at the classical base.
         x = _conv(3 * pack**2, "to_residual", activation=None, kernel_initializer="zeros")(x)
-        residual = CropToMatch(name="crop")(DepthToSpace(pack, name="unpack")(x), aligned)
-        refined = keras.layers.Add(name="refine")([base_rgb, residual])
-        output = SrgbToLinear(name="decode")(
-            CropCFAPhase(reference, name="unalign")(refined, masks)
+        residual = CropToMatch(name="crop", **_F32)(
+            DepthToSpace(pack, name="unpack", **_F32)(x), aligned
+        )
+        refined = keras.layers.Add(name="refine", **_F32)([base_rgb, residual])
+        output = SrgbToLinear(name="decode", **_F32)(
+            CropCFAPhase(reference, name="unalign", **_F32)(refined, masks)
         )
         super().__init__(inputs={"mosaic": mosaic, "cfa_masks": masks}, outputs=output, **kwargs)
         self.cfa = cfa

@@ -27,13 +27,17 @@ def _act(x):
 
 def _build_layers(config: DenoiseConfig) -> dict[str, keras.layers.Layer]:
     """All layers of the U-Net, by name (names fix the weight paths and the fold mapping)."""
+    # Packing, padding and cropping are pinned to float32: under a mixed policy
+    # (``train.precision``) only the convolutions follow it, and the residual ``x + mosaic``
+    # adds a float32 correction to the float32 input.
+    f32 = {"dtype": "float32"}
     layers: dict[str, keras.layers.Layer] = {
-        "pad": PadToMultiple(config.tile_multiple, name="pad"),
-        "crop": CropToMatch(name="crop"),
+        "pad": PadToMultiple(config.tile_multiple, name="pad", **f32),
+        "crop": CropToMatch(name="crop", **f32),
     }
     if config.fold > 1:
-        layers["s2d"] = SpaceToDepth(config.fold, name="s2d")
-        layers["d2s"] = DepthToSpace(config.fold, name="d2s")
+        layers["s2d"] = SpaceToDepth(config.fold, name="s2d", **f32)
+        layers["d2s"] = DepthToSpace(config.fold, name="d2s", **f32)
 
     def rep(name: str, filters: int) -> None:
         layers[name] = RepConv2D(

@@ -143,7 +143,7 @@ def pretrain(
         the trained unfolded model.
     """
     from tfraw.stages.denoise.data import make_dataset
-    from tfraw.train import TrainConfig, Trainer
+    from tfraw.train import TrainConfig, Trainer, float32_model
 
     stage_config, train, document = load_train_yaml(config)
     overrides = overrides or {}
@@ -171,7 +171,7 @@ def pretrain(
         else None,
     )
     trainer.fit(until=until)
-    model = trainer.model
+    model = float32_model(trainer.model, build_model)  # a mixed_bfloat16 run saves float32
     run_dir = Path(run_dir)
     model.save(run_dir / "unfolded.keras")
     model.deploy().save(run_dir / "deployed.keras")
