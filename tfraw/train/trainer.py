@@ -95,8 +95,9 @@ class TrainConfig:
             convolutions) compute in bfloat16 while variables, optimizer state and the layers a
             stage pins to float32 (colour transforms, the classical base, residual additions,
             outputs) stay float32; no loss scaling is needed (bfloat16 has float32's exponent).
-            Worth it where the hardware has bfloat16 matrix units: on a 2-core Sapphire Rapids
-            CPU (AMX) a U-Net training step ran 2.3x faster than float32. Exports are always
+            Worth it where the hardware has bfloat16 matrix units: on a 2-core Intel Xeon with AMX
+            the X-Trans demosaic recipe trained 1.8x faster than in float32
+            (``benchmarks/train_precision.py``). Exports are always
             float32 (the weights are float32 already). Resuming may switch it.
     """
 
