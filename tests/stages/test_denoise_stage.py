@@ -159,7 +159,52 @@ def test_save_load_and_contract(tmp_path):
         loaded = keras.saving.load_model(path)
         x = _inputs()
         np.testing.assert_array_equal(loaded(x).numpy(), m(x).numpy())
-    assert set(spec.input_names) == set(model.input)
+    # A blind model ignores the ratio the contract passes; a ratio_input model reads it all.
+    assert set(model.input) == set(spec.input_names) - {"ratio"}
+    np.testing.assert_array_equal(model({**x, "ratio": tf.fill([2], 50.0)}), model(x))
+    conditioned = DenoiseModel(**TINY, ratio_input=True)
+    assert set(conditioned.input) == set(spec.input_names)
+
+
+@pytest.mark.parametrize("mode", ["space_to_depth", "full"])
+def test_ratio_input_grows_from_a_blind_model(tmp_path, mode):
+    blind = _perturb(DenoiseModel(**TINY, input_mode=mode))
+    blind.save(tmp_path / "blind.keras")
+    model = DenoiseModel(**TINY, input_mode=mode, ratio_input=True)
+    model.load_warm_start(tmp_path / "blind.keras")
+    x = _inputs()
+    # Grown: the ratio channel has a zero kernel, so every ratio gives the blind output.
+    for ratio in (1.0, 100.0):
+        np.testing.assert_array_equal(model({**x, "ratio": tf.fill([2], ratio)}), blind(x))
+    routed = {**x, "ratio": tf.constant([1.0, 100.0]), "camera_index": tf.constant([0, 2])}
+    np.testing.assert_array_equal(model(routed), blind(routed))
+    # Once trained, the ratio matters, folding keeps it, and tiles still equal one call.
+    first = model.get_layer("enc0_a")
+    kernel = first.kernel.numpy()
+    kernel[:, :, -1, :] = np.random.default_rng(3).normal(0, 0.5, kernel[:, :, -1, :].shape)
+    first.kernel.assign(kernel)
+    low, high = (model({**x, "ratio": tf.fill([2], r)}).numpy() for r in (1.0, 100.0))
+    assert np.abs(low - high).max() > 1e-3
+    deployed = model.deploy()
+    np.testing.assert_allclose(deployed({**x, "ratio": tf.fill([2], 100.0)}), high, atol=1e-5)
+    mosaic = np.random.default_rng(4).uniform(0, 0.02, (40, 52)).astype(np.float32)
+    np.testing.assert_allclose(
+        apply_denoiser(deployed, mosaic, "GBRG", ratio=30.0, tile=16),
+        apply_denoiser(deployed, mosaic, "GBRG", ratio=30.0, tile=1024),
+        atol=1e-5,
+    )
+    # premultiplied: the same result from an input that already holds the gain.
+    np.testing.assert_allclose(
+        apply_denoiser(deployed, mosaic * 30.0, "GBRG", ratio=30.0, premultiplied=True),
+        apply_denoiser(deployed, mosaic, "GBRG", ratio=30.0),
+        atol=1e-5,
+    )
+    with pytest.raises(ValueError, match="ratio"):
+        model({key: x[key] for key in ("mosaic", "cfa_masks")})
+    # Another architecture is still refused.
+    DenoiseModel(**{**TINY, "base_channels": 8}).save(tmp_path / "wide.keras")
+    with pytest.raises(ValueError):
+        model.load_warm_start(tmp_path / "wide.keras")
 
 
 def _photos(folder, count=4, size=80):

@@ -147,7 +147,16 @@ def _model_method(model, self_ensemble: int = 1) -> Callable:
     from tfraw.stages.denoise.model import apply_denoiser
 
     def run(noisy: np.ndarray, context: dict) -> np.ndarray:
-        return apply_denoiser(model, noisy, "RGGB", 1.0, tile=1024, self_ensemble=self_ensemble)
+        # ``noisy`` already holds the gain; the ratio is the model's noise level (ratio_input).
+        return apply_denoiser(
+            model,
+            noisy,
+            "RGGB",
+            context["ratio"],
+            tile=1024,
+            self_ensemble=self_ensemble,
+            premultiplied=True,
+        )
 
     return run
 

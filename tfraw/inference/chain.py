@@ -421,6 +421,7 @@ class Chain(tf.Module):
             for k in METADATA
             if k in inputs and k != "cfa_masks"
         }
+        per_image.setdefault("ratio", _unit_ratio(mosaic))
         per_image.update(self._global_pass({**inputs, "mosaic": mosaic, "cfa_pattern": pattern6}))
         return per_image, mosaic, pattern6
 
@@ -449,6 +450,7 @@ class Chain(tf.Module):
         width, metadata,
     ):  # fmt: skip
         per_image = {k: metadata[k] for k in ("wb_gains", "cam_to_srgb")}
+        per_image["ratio"] = _unit_ratio(band)
         return band_apply(
             self._local_fn, band, src_rows, valid_rows, metadata["cfa_pattern"], per_image, width,
             self.tiling, ramp_top, ramp_bottom, stride_y, x_tile0, x_tiles,
@@ -528,6 +530,12 @@ class Chain(tf.Module):
         inputs = {k: tf.constant(v) for k, v in inputs_from_raw(raw).items()}
         fn = self.tiled if tiled else self.untiled
         return fn(inputs)["output"][0].numpy()
+
+
+def _unit_ratio(mosaic: tf.Tensor) -> tf.Tensor:
+    """``ratio`` (B,) = 1: the chain renders the raw as recorded (no digital gain); a denoiser
+    with a noise-level input (``DenoiseConfig.ratio_input``) reads it."""
+    return tf.ones(tf.shape(mosaic)[:1], tf.float32)
 
 
 def inputs_from_raw(raw) -> dict[str, np.ndarray]:

@@ -14,6 +14,8 @@ name           shape               meaning
                                    outside the image (pixels that do not exist do not vote)
 ``wb_gains``   ``(B, 3)``          white-balance gains (camera RGB)
 ``cam_to_srgb`` ``(B, 3, 3)``      white-balanced camera RGB -> linear sRGB matrix
+``ratio``      ``(B,)``            digital gain (exposure ratio) already applied to the
+                                   mosaic; 1 when the chain is not given one
 ============== =================== ======================================================
 
 The CFA enters stages as colour *masks*, not as a pattern: one code path serves every Bayer
@@ -69,6 +71,7 @@ METADATA: dict[str, tuple[tuple[int | None, ...], bool]] = {
     "cfa_masks": ((None, None, 3), True),
     "wb_gains": ((3,), False),
     "cam_to_srgb": ((3, 3), False),
+    "ratio": ((), False),
 }
 
 
@@ -291,6 +294,8 @@ class StageSpec:
             elif name == "cam_to_srgb":
                 ccm = np.array([[1.6, -0.4, -0.2], [-0.2, 1.5, -0.3], [0.0, -0.5, 1.5]], np.float32)
                 inputs[name] = np.tile(ccm[None], (batch, 1, 1))
+            elif name == "ratio":
+                inputs[name] = np.ones((batch,), np.float32)
         for name, shape in self.global_outputs.items():
             inputs[name] = np.ones((batch, *shape), np.float32)
         return inputs

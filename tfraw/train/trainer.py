@@ -298,8 +298,11 @@ class Trainer:
         """Loads ``source``'s weights (see ``TrainConfig.init_from``) and records where they
         came from in ``init_from.json`` (its metadata, so an export can sum steps and time)."""
         path = find_keras_model(source)
+        # A model may know how to grow an older architecture into its own (the denoiser's
+        # ratio input: DenoiseModel.load_warm_start); others load the weights as they are.
+        load = getattr(self.model, "load_warm_start", self.model.load_weights)
         try:
-            self.model.load_weights(path)
+            load(path)
         except ValueError as err:  # another architecture (config) than the one being trained
             raise InputError(
                 f"train.init_from {source}: {path} does not fit the model this config builds "

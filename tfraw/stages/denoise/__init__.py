@@ -6,9 +6,10 @@ channel-wise alignment), customized to a real camera from a few noisy/clean pair
 alignment, then a zero-initialized parallel branch), and folded into a plain convolutional
 network for deployment (:meth:`DenoiseModel.deploy`).
 
-Stage contract: ``{"mosaic" (B, H, W, 1), "cfa_masks" (B, H, W, 3)} -> mosaic (B, H, W, 1)``;
-the input is the normalized raw multiplied by the exposure ratio (digital gain), any Bayer phase
-or X-Trans (the masks carry the CFA).
+Stage contract: ``{"mosaic" (B, H, W, 1), "cfa_masks" (B, H, W, 3), "ratio" (B,)} -> mosaic
+(B, H, W, 1)``; the input is the normalized raw multiplied by the exposure ratio (digital gain,
+``ratio``: read as the noise level by models with ``DenoiseConfig.ratio_input``, ignored by
+blind ones), any Bayer phase or X-Trans (the masks carry the CFA).
 
 Input representation (``DenoiseConfig.input_mode``), measured on a CPU probe (U-Net depth 2,
 300/1000 steps of batch 8, 96-pixel crops, ratios 20-200, 24 held-out crops; noisy input
@@ -64,7 +65,7 @@ DENOISE_SPEC = StageSpec(
     model_class=DenoiseModel,
     input_kind="mosaic",
     output_kind="mosaic",
-    metadata_inputs=("cfa_masks",),
+    metadata_inputs=("cfa_masks", "ratio"),
     cfa="any",
     trainable=True,
     loss=loss,

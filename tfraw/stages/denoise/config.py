@@ -30,6 +30,12 @@ class DenoiseConfig(StageConfig):
         num_cameras: virtual cameras of the pre-training = routed alignments per conv.
         reparam: reparameterizable blocks (False: the plain, folded network).
         residual: predict ``clean - noisy`` (the output adds the input mosaic).
+        ratio_input: noise-level conditioning: the model also reads the exposure ratio (the
+            digital gain already applied to its input mosaic) and sees ``log(ratio) / log(256)``
+            as one more constant channel after the space-to-depth fold. A blind model must guess
+            the amplification from the noise itself and over-smooths nearly clean inputs (x1);
+            with the ratio it can adapt its strength. Off: the ratio is ignored (the contract
+            stays the same either way).
 
     Data (:func:`tfraw.stages.denoise.make_dataset`):
         cfa: CFA of the synthetic training mosaics (``bayer``, ``xtrans`` or ``any``), every
@@ -57,6 +63,7 @@ class DenoiseConfig(StageConfig):
     num_cameras: int = 8
     reparam: bool = True
     residual: bool = True
+    ratio_input: bool = False
     cfa: str = "bayer"
     patch_size: int = 288
     batch_size: int = 8
@@ -106,7 +113,7 @@ class DenoiseConfig(StageConfig):
                 f"DenoiseConfig.patch_size {self.patch_size} + 6 (CFA phase border) does not fit "
                 f"in the 128-pixel patches of patch_cache; use patch_size <= 120"
             )
-        for flag in ("reparam", "residual"):
+        for flag in ("reparam", "residual", "ratio_input"):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(
                     f"DenoiseConfig.{flag} must be a bool, got {getattr(self, flag)!r}"

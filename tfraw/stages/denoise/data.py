@@ -474,7 +474,8 @@ def read_pair_list(dataroot: str | Path, pair_list: str | Path) -> list[NoisyCle
 def make_pair_dataset(
     pairs: Sequence[NoisyCleanPair], patch_size: int, batch_size: int, seed: int = 0
 ) -> tf.data.Dataset:
-    """Infinite random crops of the pairs: ``({"mosaic": noisy x ratio, "cfa_masks"}, clean)``.
+    """Infinite random crops of the pairs: ``({"mosaic": noisy x ratio, "cfa_masks", "ratio"},
+    clean)``.
 
     Crops start anywhere (the masks carry the phase); reproducible from ``seed``.
     """
@@ -487,6 +488,7 @@ def make_pair_dataset(
             (p.noisy * p.ratio)[..., None].astype(np.float32),
             p.clean[..., None].astype(np.float32),
             cfa_masks(as_pattern(p.cfa_pattern), *p.noisy.shape).numpy(),
+            np.float32(p.ratio),
         )
         for p in pairs
     ]
@@ -494,16 +496,20 @@ def make_pair_dataset(
     def generator():
         rng = np.random.default_rng(int(seed))
         while True:
-            noisy, clean, masks = data[int(rng.integers(len(data)))]
+            noisy, clean, masks, ratio = data[int(rng.integers(len(data)))]
             top = int(rng.integers(noisy.shape[0] - size + 1))
             left = int(rng.integers(noisy.shape[1] - size + 1))
             window = np.s_[top : top + size, left : left + size]
-            yield {"mosaic": noisy[window], "cfa_masks": masks[window]}, clean[window]
+            yield (
+                {"mosaic": noisy[window], "cfa_masks": masks[window], "ratio": ratio},
+                clean[window],
+            )
 
     signature = (
         {
             "mosaic": tf.TensorSpec((size, size, 1), tf.float32),
             "cfa_masks": tf.TensorSpec((size, size, 3), tf.float32),
+            "ratio": tf.TensorSpec((), tf.float32),
         },
         tf.TensorSpec((size, size, 1), tf.float32),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import keras
 import numpy as np
@@ -19,6 +20,9 @@ __all__ = ["DenoiseModel", "export_model", "loss", "macs_and_params", "prepare_t
 loss = l1_loss
 # SID/LED U-Nets use LeakyReLU with slope 0.2.
 _LEAKY_SLOPE = 0.2
+#: The ratio channel (``DenoiseConfig.ratio_input``) is ``log(ratio) / log(256)``: 0 at x1, 1 at
+#: x256, so it has the scale of the normalized mosaic over the usual ratio range.
+_RATIO_SCALE = 1.0 / math.log(256.0)
 
 
 def _act(x):
@@ -63,16 +67,38 @@ def _build_layers(config: DenoiseConfig) -> dict[str, keras.layers.Layer]:
     return layers
 
 
-def _forward(config: DenoiseConfig, layers, mosaic, masks, camera_index=None):
-    """The U-Net graph on ``mosaic (B, H, W, 1)`` and ``masks (B, H, W, 3)``."""
+def _input_specs(config: DenoiseConfig, routed: bool = False) -> dict:
+    """The functional inputs: ``mosaic``, ``cfa_masks`` (+ ``ratio`` (B,) with
+    ``ratio_input``, + ``camera_index`` (B,) int32 for the routed pre-training graph)."""
+    inputs = {
+        "mosaic": keras.Input((None, None, 1), name="mosaic", dtype="float32"),
+        "cfa_masks": keras.Input((None, None, 3), name="cfa_masks", dtype="float32"),
+    }
+    if config.ratio_input:
+        inputs["ratio"] = keras.Input((), name="ratio", dtype="float32")
+    if routed:
+        inputs["camera_index"] = keras.Input((), name="camera_index", dtype="int32")
+    return inputs
+
+
+def _forward(config: DenoiseConfig, layers, inputs: dict, camera_index=None):
+    """The U-Net graph on ``mosaic (B, H, W, 1)``, ``cfa_masks (B, H, W, 3)`` and, with
+    ``ratio_input``, ``ratio (B,)``."""
 
     def rep(name, x):
         layer = layers[name]
         return _act(layer(x) if camera_index is None else layer(x, camera_index))
 
-    x = layers["pad"](keras.ops.concatenate([mosaic, masks], axis=-1))
+    mosaic = inputs["mosaic"]
+    x = layers["pad"](keras.ops.concatenate([mosaic, inputs["cfa_masks"]], axis=-1))
     if config.fold > 1:
         x = layers["s2d"](x)
+    if config.ratio_input:
+        # One constant channel appended after the fold (the folded channels keep their order,
+        # so a model without it grows into this one: DenoiseModel.load_warm_start).
+        level = keras.ops.log(keras.ops.maximum(inputs["ratio"], 1e-6)) * _RATIO_SCALE
+        plane = keras.ops.ones_like(x[..., :1]) * keras.ops.reshape(level, (-1, 1, 1, 1))
+        x = keras.ops.concatenate([x, plane], axis=-1)
     skips = []
     for level in range(config.depth):
         x = rep(f"enc{level}_b", rep(f"enc{level}_a", x))
@@ -96,11 +122,14 @@ def _config_fields() -> list[str]:
 
 @keras.saving.register_keras_serializable(package="tfraw")
 class DenoiseModel(keras.Model):
-    """``{"mosaic" (B, H, W, 1), "cfa_masks" (B, H, W, 3)} -> denoised mosaic (B, H, W, 1)``.
+    """``{"mosaic" (B, H, W, 1), "cfa_masks" (B, H, W, 3), "ratio" (B,)} -> denoised mosaic
+    (B, H, W, 1)``.
 
     The input mosaic is the normalized raw already multiplied by the exposure ratio (the digital
     gain, as in SID/ELD/LED); the output has the same scale. Any ``H, W`` and any CFA phase work
     (bottom/right zero padding to :attr:`DenoiseConfig.tile_multiple`, masks zero there).
+    ``ratio`` (that gain) is read only with :attr:`DenoiseConfig.ratio_input` (then it is
+    required); other models ignore it, so one input dict serves both.
 
     Without a camera index the model uses each block's *deployed* alignment (the average of
     the virtual cameras after pre-training, the customized one after fine-tuning) and the
@@ -125,6 +154,7 @@ class DenoiseModel(keras.Model):
         num_cameras: int = 8,
         reparam: bool = True,
         residual: bool = True,
+        ratio_input: bool = False,
         cfa: str = "bayer",
         patch_size: int = 288,
         batch_size: int = 8,
@@ -140,12 +170,9 @@ class DenoiseModel(keras.Model):
         values = dict(locals())
         values = {name: values[name] for name in _config_fields()}
         config = DenoiseConfig.from_dict(values)
-        inputs = {
-            "mosaic": keras.Input((None, None, 1), name="mosaic", dtype="float32"),
-            "cfa_masks": keras.Input((None, None, 3), name="cfa_masks", dtype="float32"),
-        }
+        inputs = _input_specs(config)
         layers = _build_layers(config)
-        outputs = _forward(config, layers, inputs["mosaic"], inputs["cfa_masks"])
+        outputs = _forward(config, layers, inputs)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self._denoise_config = config
         routed = _routed_graph(config, layers, self.name) if config.reparam else None
@@ -154,12 +181,16 @@ class DenoiseModel(keras.Model):
     def call(self, inputs, training=None, mask=None):
         """With ``camera_index`` in the input dict (pre-training batches of
         :func:`~tfraw.stages.denoise.data.make_dataset`), every sample is routed through its
-        virtual camera's alignments; other extra keys (``ratio``) are ignored."""
+        virtual camera's alignments; keys the model does not read (``ratio`` without
+        ``ratio_input``) are ignored."""
         if isinstance(inputs, dict):
+            names = ["mosaic", "cfa_masks"]
+            if self._denoise_config.ratio_input:
+                names.append("ratio")  # Keras names it when missing
             if "camera_index" in inputs and self._routed is not None:
-                routed = {key: inputs[key] for key in ("mosaic", "cfa_masks", "camera_index")}
+                routed = {key: inputs[key] for key in (*names, "camera_index")}
                 return self._routed(routed, training=training)
-            inputs = {key: inputs[key] for key in ("mosaic", "cfa_masks")}
+            inputs = {key: inputs[key] for key in names}
         return super().call(inputs, training=training, mask=mask)
 
     # -- config ---------------------------------------------------------------------------------
@@ -177,6 +208,33 @@ class DenoiseModel(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def load_warm_start(self, path) -> None:
+        """Loads the weights of a ``.keras`` model of this config (``TrainConfig.init_from``).
+
+        A model without the ratio input (``ratio_input=False``, all else equal) is grown into
+        this one: the first convolution gets the ratio channel with a zero kernel (identity
+        alignments), so the grown model computes exactly what the source did at every ratio and
+        training starts from it.
+        """
+        try:
+            self.load_weights(path)
+            return
+        except ValueError:
+            if not self._denoise_config.ratio_input:
+                raise
+        source_config = dataclasses.replace(self._denoise_config, ratio_input=False)
+        source = DenoiseModel.from_stage_config(source_config, name=f"{self.name}_source")
+        source.load_weights(path)  # ValueError: another architecture
+        for layer in source.layers:
+            if not layer.weights:
+                continue
+            target = self.get_layer(layer.name)
+            for src, dst in zip(layer.weights, target.weights, strict=True):
+                value = np.asarray(src.numpy())
+                if value.shape != tuple(dst.shape):
+                    value = _grow_input_channels(value, tuple(dst.shape), src.name)
+                dst.assign(value)
 
     # -- reparameterization -------------------------------------------------------------------
     def rep_layers(self) -> list[RepConv2D]:
@@ -254,15 +312,22 @@ class DenoiseModel(keras.Model):
 
 
 def _routed_graph(config: DenoiseConfig, layers, name: str) -> keras.Model:
-    inputs = {
-        "mosaic": keras.Input((None, None, 1), name="mosaic", dtype="float32"),
-        "cfa_masks": keras.Input((None, None, 3), name="cfa_masks", dtype="float32"),
-        "camera_index": keras.Input((), name="camera_index", dtype="int32"),
-    }
-    outputs = _forward(
-        config, layers, inputs["mosaic"], inputs["cfa_masks"], inputs["camera_index"]
-    )
+    inputs = _input_specs(config, routed=True)
+    outputs = _forward(config, layers, inputs, inputs["camera_index"])
     return keras.Model(inputs=inputs, outputs=outputs, name=f"{name}_routed")
+
+
+def _grow_input_channels(value: np.ndarray, shape: tuple, name: str) -> np.ndarray:
+    """``value`` padded at the end of its one mismatched axis (the input channels) with the
+    identity of the variable's role: ones for alignment scales, zeros for everything else."""
+    axes = [i for i, (a, b) in enumerate(zip(value.shape, shape, strict=True)) if a != b]
+    if len(value.shape) != len(shape) or len(axes) != 1 or shape[axes[0]] < value.shape[axes[0]]:
+        raise ValueError(f"cannot grow weight {name} of shape {value.shape} into {shape}")
+    axis = axes[0]
+    extra = list(value.shape)
+    extra[axis] = shape[axis] - value.shape[axis]
+    fill = 1.0 if name.endswith("camera_scale") else 0.0
+    return np.concatenate([value, np.full(extra, fill, value.dtype)], axis=axis)
 
 
 def prepare_training_model(model: DenoiseModel) -> DenoiseModel:
@@ -306,6 +371,7 @@ def graph_flops(model: keras.Model, height: int, width: int) -> int:
     specs = {
         "mosaic": tf.TensorSpec((1, height, width, 1), tf.float32),
         "cfa_masks": tf.TensorSpec((1, height, width, 3), tf.float32),
+        "ratio": tf.TensorSpec((1,), tf.float32),
     }
     concrete = tf.function(lambda inputs: model(inputs)).get_concrete_function(specs)
     frozen = convert_variables_to_constants_v2(concrete)
@@ -326,6 +392,7 @@ def apply_denoiser(
     ratio: float = 1.0,
     tile: int = 512,
     self_ensemble: int = 1,
+    premultiplied: bool = False,
 ) -> np.ndarray:
     """Denoises a whole normalized mosaic tile by tile; equal to one untiled call.
 
@@ -338,11 +405,15 @@ def apply_denoiser(
         model: a :class:`DenoiseModel` (folded or not).
         mosaic: ``(H, W)`` float normalized raw ``(raw - black) / (white - black)``.
         pattern: the CFA pattern at ``mosaic[0, 0]`` (Bayer 2x2 or X-Trans 6x6).
-        ratio: digital gain applied before denoising (> 0); the output keeps it.
+        ratio: digital gain applied before denoising (> 0); the output keeps it. A model
+            with ``ratio_input`` also reads it as its noise level.
         tile: core tile size (rounded up to the down-sampling factor).
         self_ensemble: average over up to 1, 2, 4 or 8 symmetries of the square that keep the
             CFA family (:mod:`tfraw.inference.ensemble`; Bayer admits 8, X-Trans 2); the cost
             is one pass per symmetry.
+        premultiplied: ``mosaic`` already holds the gain (``raw x ratio``, as the benchmark's
+            synthetic noisy inputs do): it is not multiplied again; ``ratio`` is only the
+            model's noise level.
 
     Returns:
         ``(H, W)`` float32 denoised mosaic, multiplied by ``ratio``.
@@ -359,7 +430,7 @@ def apply_denoiser(
         from tfraw.inference.ensemble import self_ensemble as ensemble
 
         def single(mosaic_k, pattern_k):
-            return apply_denoiser(model, mosaic_k, pattern_k, ratio, tile)
+            return apply_denoiser(model, mosaic_k, pattern_k, ratio, tile, 1, premultiplied)
 
         return ensemble(single, array, pattern, self_ensemble, axes=(0, 1))
     config = model.stage_config()
@@ -374,7 +445,10 @@ def apply_denoiser(
     # image, so border pixels see natural context as in training, and tiles == one call.
     rows = cfa_reflect_index(tf.range(-margin, height + margin), height, period).numpy()
     cols = cfa_reflect_index(tf.range(-margin, width + margin), width, period).numpy()
-    canvas = array[np.ix_(rows, cols)] * np.float32(ratio)
+    canvas = array[np.ix_(rows, cols)]
+    if not premultiplied:
+        canvas = canvas * np.float32(ratio)
+    ratio_tensor = tf.constant([float(ratio)], tf.float32)
     canvas_pattern = shift_pattern(pattern, (-margin) % period, (-margin) % period)
     out = np.empty((height, width), np.float32)
     for y0 in range(0, height, core):
@@ -382,7 +456,11 @@ def apply_denoiser(
             window = canvas[y0 : y0 + core + 2 * margin, x0 : x0 + core + 2 * margin]
             masks = cfa_masks(shift_pattern(canvas_pattern, y0, x0), *window.shape)
             result = model(
-                {"mosaic": tf.constant(window[None, :, :, None]), "cfa_masks": masks[tf.newaxis]}
+                {
+                    "mosaic": tf.constant(window[None, :, :, None]),
+                    "cfa_masks": masks[tf.newaxis],
+                    "ratio": ratio_tensor,
+                }
             )
             result = np.asarray(result)[0, :, :, 0]
             cy, cx = min(core, height - y0), min(core, width - x0)
