@@ -56,9 +56,38 @@ def test_config_validation_and_round_trip():
     assert DenoiseConfig.from_yaml(config.to_yaml()) == config
     assert config.tile_multiple == 4 and config.receptive_field > 0
     for bad in ({"input_mode": "packed"}, {"patch_size": 50}, {"ratio_range": (0, 10)},
-                {"cfa": "quad"}, {"depth": -1}):  # fmt: skip
+                {"cfa": "quad"}, {"depth": -1}, {"loss": "mse"}):  # fmt: skip
         with pytest.raises(InputError):
             DenoiseConfig(**bad)
+
+
+def test_log_l1_loss_weighs_every_sample_by_its_own_error():
+    from tfraw.cli.train import _stage_loss
+    from tfraw.stages.base import l1_loss
+    from tfraw.stages.denoise.model import make_loss
+
+    assert make_loss(DenoiseConfig()) is l1_loss
+    log_l1 = make_loss(DenoiseConfig(loss="log_l1"))
+    assert _stage_loss(DENOISE_SPEC, DenoiseConfig(loss="log_l1")) is log_l1  # tfraw-train's pick
+    target = tf.zeros((2, 6, 6, 1))
+    # sample 0 is off by 1e-3 everywhere (a x1 crop), sample 1 by 1e-1 (a x100 crop)
+    prediction = tf.Variable(np.concatenate([np.full((1, 6, 6, 1), 1e-3),
+                                             np.full((1, 6, 6, 1), 1e-1)]).astype(np.float32))  # fmt: skip
+    per_example = log_l1(target, prediction).numpy()
+    np.testing.assert_allclose(per_example, np.log([1e-3 + 1e-6, 1e-1 + 1e-6]), rtol=1e-5)
+    with tf.GradientTape(persistent=True) as tape:
+        weighted = tf.reduce_mean(log_l1(target, prediction))
+        plain = tf.reduce_mean(l1_loss(target, prediction))
+    g_log, g_l1 = (
+        tape.gradient(weighted, prediction).numpy(),
+        tape.gradient(plain, prediction).numpy(),
+    )
+    # L1 pushes both samples equally; log L1 pushes the nearly clean one ~100x harder
+    np.testing.assert_allclose(g_l1[0], g_l1[1])
+    np.testing.assert_allclose(g_log[0] / g_log[1], 1e-1 / 1e-3, rtol=1e-2)
+    # the loss is part of the model's config (customization reads it back)
+    model = DenoiseModel(**TINY, loss="log_l1")
+    assert DenoiseModel.from_config(model.get_config()).stage_config().loss == "log_l1"
 
 
 @pytest.mark.parametrize("mode", ["space_to_depth", "full"])

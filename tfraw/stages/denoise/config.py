@@ -7,12 +7,14 @@ import dataclasses
 from tfraw.errors import InputError
 from tfraw.stages.base import StageConfig
 
-__all__ = ["DEFAULT_PROFILES", "INPUT_MODES", "TRAIN_CFAS", "DenoiseConfig"]
+__all__ = ["DEFAULT_PROFILES", "INPUT_MODES", "LOSSES", "TRAIN_CFAS", "DenoiseConfig"]
 
 #: Input representations (measured choice in the package docstring):
 #: ``space_to_depth``: ``concat(mosaic, masks)`` folded 2x2 -> 16 channels at half resolution,
 #: the CFA-agnostic generalization of packed 4-channel Bayer; ``full``: the same at full size.
 INPUT_MODES = ("space_to_depth", "full")
+#: Training losses (:func:`tfraw.stages.denoise.model.make_loss`).
+LOSSES = ("l1", "log_l1")
 TRAIN_CFAS = ("bayer", "xtrans", "any")
 #: Calibrated ELD profiles the virtual cameras interpolate; CanonEOS700D is held out as the
 #: "unseen camera" of the customization benchmark.
@@ -36,6 +38,11 @@ class DenoiseConfig(StageConfig):
             the amplification from the noise itself and over-smooths nearly clean inputs (x1);
             with the ratio it can adapt its strength. Off: the ratio is ignored (the contract
             stays the same either way).
+
+    Loss:
+        loss: ``l1`` (LED's) or ``log_l1`` (the mean over samples of ``log(L1)``: every ratio
+            weighs the same, see :func:`~tfraw.stages.denoise.model.log_l1_loss`). Used by
+            pre-training and by customization of a model trained with it.
 
     Data (:func:`tfraw.stages.denoise.make_dataset`):
         cfa: CFA of the synthetic training mosaics (``bayer``, ``xtrans`` or ``any``), every
@@ -64,6 +71,7 @@ class DenoiseConfig(StageConfig):
     reparam: bool = True
     residual: bool = True
     ratio_input: bool = False
+    loss: str = "l1"
     cfa: str = "bayer"
     patch_size: int = 288
     batch_size: int = 8
@@ -88,6 +96,8 @@ class DenoiseConfig(StageConfig):
             raise InputError(
                 f"DenoiseConfig.input_mode must be one of {INPUT_MODES}, got {self.input_mode!r}"
             )
+        if self.loss not in LOSSES:
+            raise InputError(f"DenoiseConfig.loss must be one of {LOSSES}, got {self.loss!r}")
         if self.cfa not in TRAIN_CFAS:
             raise InputError(f"DenoiseConfig.cfa must be one of {TRAIN_CFAS}, got {self.cfa!r}")
         if not isinstance(self.patch_size, int) or self.patch_size < 12 or self.patch_size % 12:

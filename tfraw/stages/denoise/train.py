@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.stages.denoise.config import DenoiseConfig
-from tfraw.stages.denoise.model import DenoiseModel, loss, prepare_training_model
+from tfraw.stages.denoise.model import DenoiseModel, make_loss, prepare_training_model
 
 __all__ = [
     "FinetuneSettings",
@@ -107,7 +107,7 @@ def load_denoiser(path: str | Path) -> DenoiseModel:
     return model
 
 
-def _make_step(model_fn: Callable, variables: Sequence, optimizer) -> Callable:
+def _make_step(model_fn: Callable, variables: Sequence, optimizer, loss: Callable) -> Callable:
     optimizer.build(list(variables))
 
     @tf.function(reduce_retracing=True)
@@ -160,7 +160,7 @@ def pretrain(
 
     trainer = Trainer(
         build_model=build_model,
-        loss_fn=loss,
+        loss_fn=make_loss(stage_config),
         dataset_fn=lambda start: make_dataset(stage_config, "train", train.seed, start=start),
         config=train,
         run_dir=run_dir,
@@ -212,7 +212,12 @@ def finetune(
     for name, steps, variables, rate in phases:
         if steps <= 0:
             continue
-        step_fn = _make_step(model, variables, keras.optimizers.Adam(learning_rate=rate))
+        step_fn = _make_step(
+            model,
+            variables,
+            keras.optimizers.Adam(learning_rate=rate),
+            make_loss(model.stage_config()),
+        )
         for index in range(int(steps)):
             inputs, target = next(data)
             history[name].append(float(step_fn(inputs, target)))
