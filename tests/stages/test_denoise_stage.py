@@ -230,10 +230,38 @@ def test_ratio_input_grows_from_a_blind_model(tmp_path, mode):
     )
     with pytest.raises(ValueError, match="ratio"):
         model({key: x[key] for key in ("mosaic", "cfa_masks")})
-    # Another architecture is still refused.
+    # Another architecture is still refused: a wider source, a deeper one.
     DenoiseModel(**{**TINY, "base_channels": 8}).save(tmp_path / "wide.keras")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="base_channels"):
         model.load_warm_start(tmp_path / "wide.keras")
+    DenoiseModel(**{**TINY, "depth": 2}).save(tmp_path / "deep.keras")
+    with pytest.raises(ValueError, match="depth"):
+        model.load_warm_start(tmp_path / "deep.keras")
+
+
+@pytest.mark.parametrize("ratio_input", [False, True])
+def test_a_narrow_model_grows_wider_computing_the_same(tmp_path, ratio_input):
+    narrow = _perturb(DenoiseModel(**{**TINY, "depth": 2}))
+    rng = np.random.default_rng(5)
+    for weight in narrow.weights:  # non-trivial biases and shared kernels too
+        weight.assign(weight.numpy() + rng.normal(0, 0.1, weight.shape).astype(np.float32))
+    narrow.save(tmp_path / "narrow.keras")
+    wide = DenoiseModel(**{**TINY, "depth": 2, "base_channels": 7}, ratio_input=ratio_input)
+    wide.load_warm_start(tmp_path / "narrow.keras")
+    x = {**_inputs(height=36, width=44), "ratio": tf.constant([1.0, 80.0])}
+    expected = narrow(x).numpy()
+    np.testing.assert_allclose(wide(x).numpy(), expected, atol=1e-5)
+    routed = {**x, "camera_index": tf.constant([2, 0])}
+    np.testing.assert_allclose(wide(routed).numpy(), narrow(routed).numpy(), atol=1e-5)
+    # Folded, both agree as well (outputs reach ~10 here: float32 folding error ~5e-5).
+    np.testing.assert_allclose(wide.deploy()(x), narrow.deploy()(x), rtol=1e-5, atol=1e-4)
+    # The new channels are live (random weights in), only their way out starts at zero:
+    # one step of training moves the output.
+    assert wide.count_params() > narrow.count_params()
+    mid = wide.get_layer("mid_a").kernel.numpy()
+    assert np.abs(mid[..., narrow.get_layer("mid_a").kernel.shape[-1] :]).max() > 0
+    head = wide.get_layer("head").kernel.numpy()
+    np.testing.assert_array_equal(head[:, :, 4:, :], 0.0)
 
 
 def _photos(folder, count=4, size=80):

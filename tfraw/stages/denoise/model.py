@@ -244,29 +244,57 @@ class DenoiseModel(keras.Model):
     def load_warm_start(self, path) -> None:
         """Loads the weights of a ``.keras`` model of this config (``TrainConfig.init_from``).
 
-        A model without the ratio input (``ratio_input=False``, all else equal) is grown into
-        this one: the first convolution gets the ratio channel with a zero kernel (identity
-        alignments), so the grown model computes exactly what the source did at every ratio and
-        training starts from it.
+        A smaller model of the same family is *grown* into this one (function-preserving, as in
+        Net2Net): without the ratio input (``ratio_input=False``) and/or with fewer
+        ``base_channels`` (everything else equal). Every source weight keeps its place; the
+        weights *from* a new channel (the ratio plane, a new feature map) *into* an old one are
+        zero, the new channels' own weights keep this model's random initialization. So the
+        grown model computes exactly what the source did (every ratio, every camera route),
+        and training starts from it with room for more features. Anything else (a deeper or
+        narrower network, another input mode) raises ``ValueError``.
         """
         try:
             self.load_weights(path)
             return
         except ValueError:
-            if not self._denoise_config.ratio_input:
-                raise
-        source_config = dataclasses.replace(self._denoise_config, ratio_input=False)
-        source = DenoiseModel.from_stage_config(source_config, name=f"{self.name}_source")
-        source.load_weights(path)  # ValueError: another architecture
+            pass
+        source = keras.saving.load_model(path, compile=False)
+        if not isinstance(source, DenoiseModel):
+            raise ValueError(f"{path} is not a DenoiseModel")
+        mine, theirs = self._denoise_config, source.stage_config()
+        grown = ("base_channels", "ratio_input")
+        same = [f for f in _ARCHITECTURE_FIELDS if f not in grown]
+        differ = [f for f in same if getattr(mine, f) != getattr(theirs, f)]
+        if differ or theirs.base_channels > mine.base_channels or (
+            theirs.ratio_input and not mine.ratio_input
+        ):
+            raise ValueError(
+                f"cannot grow a DenoiseModel with {theirs.to_dict()} into {mine.to_dict()}: only "
+                "more base_channels and an added ratio input are supported"
+                + (f" (differs in {differ})" if differ else "")
+            )
+        src_layout, dst_layout = _channel_layout(theirs), _channel_layout(mine)
         for layer in source.layers:
             if not layer.weights:
                 continue
             target = self.get_layer(layer.name)
+            src_in, src_out = src_layout[layer.name]
+            dst_in, dst_out = dst_layout[layer.name]
+            transposed = isinstance(layer, keras.layers.Conv2DTranspose)
             for src, dst in zip(layer.weights, target.weights, strict=True):
-                value = np.asarray(src.numpy())
-                if value.shape != tuple(dst.shape):
-                    value = _grow_input_channels(value, tuple(dst.shape), src.name)
-                dst.assign(value)
+                role = src.path.rsplit("/", 1)[-1]
+                axes = _CHANNEL_AXES[role]
+                if transposed and role == "kernel":
+                    axes = {"in": 3, "out": 2}
+                dst.assign(
+                    _grow_weight(
+                        np.asarray(src.numpy()),
+                        np.asarray(dst.numpy()),
+                        axes,
+                        (src_in, dst_in),
+                        (src_out, dst_out),
+                    )
+                )
 
     # -- reparameterization -------------------------------------------------------------------
     def rep_layers(self) -> list[RepConv2D]:
@@ -349,17 +377,72 @@ def _routed_graph(config: DenoiseConfig, layers, name: str) -> keras.Model:
     return keras.Model(inputs=inputs, outputs=outputs, name=f"{name}_routed")
 
 
-def _grow_input_channels(value: np.ndarray, shape: tuple, name: str) -> np.ndarray:
-    """``value`` padded at the end of its one mismatched axis (the input channels) with the
-    identity of the variable's role: ones for alignment scales, zeros for everything else."""
-    axes = [i for i, (a, b) in enumerate(zip(value.shape, shape, strict=True)) if a != b]
-    if len(value.shape) != len(shape) or len(axes) != 1 or shape[axes[0]] < value.shape[axes[0]]:
-        raise ValueError(f"cannot grow weight {name} of shape {value.shape} into {shape}")
-    axis = axes[0]
-    extra = list(value.shape)
-    extra[axis] = shape[axis] - value.shape[axis]
-    fill = 1.0 if name.endswith("camera_scale") else 0.0
-    return np.concatenate([value, np.full(extra, fill, value.dtype)], axis=axis)
+#: Fields that shape the network's weights.
+_ARCHITECTURE_FIELDS = (
+    "base_channels", "depth", "input_mode", "num_cameras", "reparam", "residual", "ratio_input"
+)  # fmt: skip
+#: Channel axes of each weight, by its name (Conv2DTranspose kernels swap in and out).
+_CHANNEL_AXES = {
+    "kernel": {"in": 2, "out": 3},
+    "branch_kernel": {"in": 2, "out": 3},
+    "bias": {"out": 0},
+    "camera_scale": {"in": 1},
+    "camera_shift": {"in": 1},
+    "align_scale": {"in": 0},
+    "align_shift": {"in": 0},
+}
+
+
+def _channel_layout(config: DenoiseConfig) -> dict[str, tuple[list[int], list[int]]]:
+    """Per layer with weights: the channel counts of the segments of its input and output.
+
+    Segments are the parts a concatenation stacks (the folded mosaic + masks and the ratio
+    plane; the up-sampled features and the skip), so that a grown model can place every old
+    channel of every segment (:meth:`DenoiseModel.load_warm_start`)."""
+    width = [config.base_channels * 2**level for level in range(config.depth + 1)]
+    layout: dict[str, tuple[list[int], list[int]]] = {}
+    previous = [4 * config.fold**2, int(config.ratio_input)]
+    for level in range(config.depth):
+        layout[f"enc{level}_a"] = (previous, [width[level]])
+        layout[f"enc{level}_b"] = ([width[level]], [width[level]])
+        previous = [width[level]]
+    layout["mid_a"] = (previous, [width[config.depth]])
+    layout["mid_b"] = ([width[config.depth]], [width[config.depth]])
+    for level in reversed(range(config.depth)):
+        layout[f"up{level}"] = ([width[level + 1]], [width[level]])
+        layout[f"dec{level}_a"] = ([width[level], width[level]], [width[level]])
+        layout[f"dec{level}_b"] = ([width[level]], [width[level]])
+    last = width[0] if config.depth else width[config.depth]
+    layout["head"] = ([last], [config.fold**2])
+    return layout
+
+
+def _segment_index(old: list[int], new: list[int]) -> np.ndarray:
+    """Where each old channel lands: segment by segment, at the start of its new segment."""
+    starts = np.concatenate([[0], np.cumsum(new)[:-1]]).astype(int)
+    return np.concatenate(
+        [start + np.arange(size) for start, size in zip(starts, old, strict=True)]
+    ).astype(int)
+
+
+def _grow_weight(value, fresh, axes: dict, inputs, outputs) -> np.ndarray:
+    """``value`` placed into a copy of ``fresh`` (the grown layer's initialization): old
+    channels at their mapped places, and the weights from new input channels into old output
+    channels zeroed, so the old outputs are unchanged."""
+    index = [np.arange(n) for n in value.shape]
+    new_in = None
+    if "in" in axes:
+        index[axes["in"]] = _segment_index(*inputs)
+        new_in = np.setdiff1d(np.arange(fresh.shape[axes["in"]]), index[axes["in"]])
+    if "out" in axes:
+        index[axes["out"]] = _segment_index(*outputs)
+    grown = np.array(fresh, copy=True)
+    grown[np.ix_(*index)] = value
+    if new_in is not None and new_in.size and "out" in axes:
+        rows = [np.arange(n) for n in fresh.shape]
+        rows[axes["in"]], rows[axes["out"]] = new_in, index[axes["out"]]
+        grown[np.ix_(*rows)] = 0.0
+    return grown
 
 
 def prepare_training_model(model: DenoiseModel) -> DenoiseModel:
