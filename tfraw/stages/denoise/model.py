@@ -265,8 +265,10 @@ class DenoiseModel(keras.Model):
         grown = ("base_channels", "ratio_input")
         same = [f for f in _ARCHITECTURE_FIELDS if f not in grown]
         differ = [f for f in same if getattr(mine, f) != getattr(theirs, f)]
-        if differ or theirs.base_channels > mine.base_channels or (
-            theirs.ratio_input and not mine.ratio_input
+        if (
+            differ
+            or theirs.base_channels > mine.base_channels
+            or (theirs.ratio_input and not mine.ratio_input)
         ):
             raise ValueError(
                 f"cannot grow a DenoiseModel with {theirs.to_dict()} into {mine.to_dict()}: only "
