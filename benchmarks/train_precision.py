@@ -5,7 +5,8 @@ per process) from the same initial weights: ``--warmup`` steps first (graph trac
 start-up), then ``--steps`` timed steps (the input pipeline's start-up subtracted). Prints steps/s, the ratio, and the last losses::
 
     python benchmarks/train_precision.py pipelines/train/demosaic_xtrans_continue3.yaml --threads 2
-    python benchmarks/train_precision.py pipelines/train/denoise_pretrain_cpu_continue3.yaml
+    python benchmarks/train_precision.py pipelines/train/denoise_pretrain_cpu_wide.yaml \
+        --set config.base_channels=16 --set train.init_from=
 
 bfloat16 pays off only where the hardware multiplies bfloat16 natively (Intel AMX / AVX512-BF16,
 recent GPUs) and where the convolutions dominate the step.
@@ -26,13 +27,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def worker(config: str, precision: str, threads: int, warmup: int, steps: int) -> dict:
+def worker(
+    config: str, precision: str, threads: int, warmup: int, steps: int, sets: list[str]
+) -> dict:
     from tfraw.cli.train import load_run_config, make_trainer
 
     overrides = [f"train.precision={precision}", f"train.steps={warmup + 1 + steps}",
                  f"train.intra_op_threads={threads}", f"train.inter_op_threads={threads}",
                  "train.progress=false", f"train.checkpoint_every_steps={warmup + 1 + steps}",
-                 "train.checkpoint_every_seconds=1e9", "train.val_every=0"]  # fmt: skip
+                 "train.checkpoint_every_seconds=1e9", "train.val_every=0", *sets]  # fmt: skip
     resolved = load_run_config(config, overrides)
     with tempfile.TemporaryDirectory() as run_dir:
         trainer, _ = make_trainer(resolved, run_dir)
@@ -56,16 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=30, help="untimed steps first")
     parser.add_argument("--steps", type=int, default=300, help="timed steps")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, as tfraw-train's (repeatable), e.g. "
+                        "config.base_channels=32 or train.init_from= (from scratch)")  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.config, args.worker, args.threads, args.warmup, args.steps)))
+        result = worker(args.config, args.worker, args.threads, args.warmup, args.steps, args.set)
+        print(json.dumps(result))
         return 0
     rows = []
     for precision in ("float32", "mixed_bfloat16"):
         command = [sys.executable, __file__, args.config, "--worker", precision,
                    "--threads", str(args.threads), "--warmup", str(args.warmup),
-                   "--steps", str(args.steps)]  # fmt: skip
+                   "--steps", str(args.steps), *[f"--set={kv}" for kv in args.set]]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             sys.stderr.write(done.stderr[-3000:])
