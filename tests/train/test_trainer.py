@@ -90,11 +90,13 @@ def test_init_from_warm_starts_and_records_the_source(tmp_path):
     assert not np.array_equal(cold.model.get_weights()[0], source.model.get_weights()[0])
     with pytest.raises(InputError, match="no model"):
         _trainer(tmp_path / "fourth", init_from=str(tmp_path / "missing"))
+    assert not (tmp_path / "fourth").exists()  # a refused warm start leaves no run folder
     other = tmp_path / "other.keras"
     inputs = keras.Input((8, 8, 2))
     keras.Model(inputs, keras.layers.Conv2D(5, 1)(inputs)).save(other)
     with pytest.raises(InputError, match="does not fit"):
         _trainer(tmp_path / "fifth", init_from=str(other))
+    assert not (tmp_path / "fifth").exists()
 
 
 def test_mixed_bfloat16_precision_trains_with_float32_variables(tmp_path):

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import time
 import uuid
@@ -254,6 +255,7 @@ class Trainer:
             _set_threads(config.intra_op_threads, config.inter_op_threads)
         self.strategy = make_strategy(config.strategy)
         self.chief = _is_chief(self.strategy)
+        created = not self.run_dir.exists()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_dir = self.run_dir / "checkpoints"
         if not self.chief:  # non-chief workers write throw-away checkpoints (MWMS protocol)
@@ -289,7 +291,12 @@ class Trainer:
             self.checkpoint.restore(existing).assert_existing_objects_matched()
             self.resumed_from = existing
         elif config.init_from:
-            self._warm_start(config.init_from)
+            try:
+                self._warm_start(config.init_from)
+            except InputError:
+                if created:  # a refused warm start leaves no run folder behind
+                    shutil.rmtree(self.run_dir, ignore_errors=True)
+                raise
         self._write_config(resolved_config, resume)
         self._stop_requested = False
         self._train_step = None

@@ -263,17 +263,20 @@ class DenoiseModel(keras.Model):
             raise ValueError(f"{path} is not a DenoiseModel")
         mine, theirs = self._denoise_config, source.stage_config()
         grown = ("base_channels", "ratio_input")
-        same = [f for f in _ARCHITECTURE_FIELDS if f not in grown]
-        differ = [f for f in same if getattr(mine, f) != getattr(theirs, f)]
+        differ = [
+            f
+            for f in _ARCHITECTURE_FIELDS
+            if f not in grown and getattr(mine, f) != getattr(theirs, f)
+        ]
         if (
             differ
             or theirs.base_channels > mine.base_channels
             or (theirs.ratio_input and not mine.ratio_input)
         ):
+            shape = lambda c: {f: getattr(c, f) for f in _ARCHITECTURE_FIELDS}  # noqa: E731
             raise ValueError(
-                f"cannot grow a DenoiseModel with {theirs.to_dict()} into {mine.to_dict()}: only "
-                "more base_channels and an added ratio input are supported"
-                + (f" (differs in {differ})" if differ else "")
+                f"cannot grow a DenoiseModel {shape(theirs)} into {shape(mine)}: only more "
+                "base_channels and an added ratio input are supported"
             )
         src_layout, dst_layout = _channel_layout(theirs), _channel_layout(mine)
         for layer in source.layers:
@@ -414,8 +417,7 @@ def _channel_layout(config: DenoiseConfig) -> dict[str, tuple[list[int], list[in
         layout[f"up{level}"] = ([width[level + 1]], [width[level]])
         layout[f"dec{level}_a"] = ([width[level], width[level]], [width[level]])
         layout[f"dec{level}_b"] = ([width[level]], [width[level]])
-    last = width[0] if config.depth else width[config.depth]
-    layout["head"] = ([last], [config.fold**2])
+    layout["head"] = ([width[0]], [config.fold**2])
     return layout
 
 
