@@ -264,6 +264,37 @@ def test_a_narrow_model_grows_wider_computing_the_same(tmp_path, ratio_input):
     np.testing.assert_array_equal(head[:, :, 4:, :], 0.0)
 
 
+@pytest.mark.parametrize("ratio_input", [False, True])
+def test_a_shallow_model_grows_deeper_and_wider_computing_the_same(tmp_path, ratio_input):
+    shallow = _perturb(DenoiseModel(**TINY))  # depth 1, base 4
+    rng = np.random.default_rng(6)
+    for weight in shallow.weights:
+        weight.assign(weight.numpy() + rng.normal(0, 0.1, weight.shape).astype(np.float32))
+    shallow.save(tmp_path / "shallow.keras")
+    deep = DenoiseModel(**{**TINY, "depth": 3, "base_channels": 5}, ratio_input=ratio_input)
+    deep.load_warm_start(tmp_path / "shallow.keras")
+    # A size both tile multiples divide (4 and 16): a deeper U-Net pads to a larger multiple,
+    # so elsewhere the zero padding at the bottom/right differs, not the network.
+    x = {**_inputs(height=32, width=48), "ratio": tf.constant([1.0, 80.0])}
+    expected = shallow(x).numpy()
+    # Two new levels (each an exact pass-through of the old bottom) and more channels.
+    np.testing.assert_allclose(deep(x).numpy(), expected, rtol=1e-5, atol=1e-4)
+    routed = {**x, "camera_index": tf.constant([1, 2])}
+    np.testing.assert_allclose(deep(routed).numpy(), shallow(routed).numpy(), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(deep.deploy()(x), shallow.deploy()(x), rtol=1e-5, atol=1e-4)
+    assert np.abs(expected - x["mosaic"].numpy()).max() > 1e-2  # not a trivial identity
+    # The new levels are random and their way up starts closed, yet the first one's gets a
+    # gradient: training opens it (and then the next one's).
+    assert np.abs(deep.get_layer("mid_a").kernel.numpy()).max() > 0
+    dec = deep.get_layer("dec1_a")
+    width, old = 5 * 2, 4 * 2  # level 1 now, and in the deepened base-4 model
+    np.testing.assert_array_equal(dec.kernel.numpy()[:, :, :width, :old], 0.0)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.abs(deep(x) - x["mosaic"] * 0.5))
+    grad = tape.gradient(loss, dec.kernel).numpy()
+    assert np.abs(grad[:, :, :width, :old]).max() > 0
+
+
 def _photos(folder, count=4, size=80):
     folder.mkdir()
     rng = np.random.default_rng(0)

@@ -245,13 +245,15 @@ class DenoiseModel(keras.Model):
         """Loads the weights of a ``.keras`` model of this config (``TrainConfig.init_from``).
 
         A smaller model of the same family is *grown* into this one (function-preserving, as in
-        Net2Net): without the ratio input (``ratio_input=False``) and/or with fewer
-        ``base_channels`` (everything else equal). Every source weight keeps its place; the
-        weights *from* a new channel (the ratio plane, a new feature map) *into* an old one are
-        zero, the new channels' own weights keep this model's random initialization. So the
-        grown model computes exactly what the source did (every ratio, every camera route),
-        and training starts from it with room for more features. Anything else (a deeper or
-        narrower network, another input mode) raises ``ValueError``.
+        Net2Net): without the ratio input (``ratio_input=False``), with fewer ``base_channels``
+        and/or a smaller ``depth`` (everything else equal). Every source weight keeps its place;
+        the weights *from* a new channel (the ratio plane, a new feature map) *into* an old one
+        are zero, the new channels' own weights keep this model's random initialization; a new
+        U-Net level goes below the old bottom, which becomes that level's encoder, and its
+        decoder starts as an exact pass-through of the skip (:func:`_deepened`). So the grown
+        model computes exactly what the source did (every ratio, every camera route), and
+        training starts from it with room for more features and more context. Anything else (a
+        shallower or narrower network, another input mode) raises ``ValueError``.
         """
         try:
             self.load_weights(path)
@@ -262,7 +264,7 @@ class DenoiseModel(keras.Model):
         if not isinstance(source, DenoiseModel):
             raise ValueError(f"{path} is not a DenoiseModel")
         mine, theirs = self._denoise_config, source.stage_config()
-        grown = ("base_channels", "ratio_input")
+        grown = ("base_channels", "ratio_input", "depth")
         differ = [
             f
             for f in _ARCHITECTURE_FIELDS
@@ -271,14 +273,17 @@ class DenoiseModel(keras.Model):
         if (
             differ
             or theirs.base_channels > mine.base_channels
+            or theirs.depth > mine.depth
             or (theirs.ratio_input and not mine.ratio_input)
         ):
             shape = lambda c: {f: getattr(c, f) for f in _ARCHITECTURE_FIELDS}  # noqa: E731
             raise ValueError(
                 f"cannot grow a DenoiseModel {shape(theirs)} into {shape(mine)}: only more "
-                "base_channels and an added ratio input are supported"
+                "base_channels, more depth and an added ratio input are supported"
             )
-        src_layout, dst_layout = _channel_layout(theirs), _channel_layout(mine)
+        while source.stage_config().depth < mine.depth:
+            source = _deepened(source)
+        src_layout, dst_layout = _channel_layout(source.stage_config()), _channel_layout(mine)
         for layer in source.layers:
             if not layer.weights:
                 continue
@@ -419,6 +424,39 @@ def _channel_layout(config: DenoiseConfig) -> dict[str, tuple[list[int], list[in
         layout[f"dec{level}_b"] = ([width[level]], [width[level]])
     layout["head"] = ([width[0]], [config.fold**2])
     return layout
+
+
+def _deepened(source: DenoiseModel) -> DenoiseModel:
+    """``source`` with one more U-Net level below its bottom, computing exactly the same.
+
+    The old bottom block (``mid_a``, ``mid_b``) becomes the new level's encoder
+    (``enc{D}_a``, ``enc{D}_b``); the new bottom and its up-sampling keep their random
+    initialization. The new level's decoder (``dec{D}_a``, ``dec{D}_b``) starts as ``-I`` on
+    the centre tap of the skip channels (zero elsewhere, so the new bottom's path is closed
+    until training opens it): with the leaky ReLU of slope ``s``, ``act(-act(-m)) = s * m`` for
+    every ``m``, so the linear layer that consumed the old bottom (``up{D-1}``, or ``head`` at
+    depth 0) takes ``1 / s`` and sees what it saw before. The camera alignments of the new
+    blocks are the identity (their initialization)."""
+    config = source.stage_config()
+    depth = config.depth
+    deeper = DenoiseModel.from_stage_config(dataclasses.replace(config, depth=depth + 1))
+    renamed = {"mid_a": f"enc{depth}_a", "mid_b": f"enc{depth}_b"}
+    for layer in source.layers:
+        if layer.weights:
+            target = deeper.get_layer(renamed.get(layer.name, layer.name))
+            for src, dst in zip(layer.weights, target.weights, strict=True):
+                dst.assign(src.numpy())
+    width = config.base_channels * 2**depth
+    for name, skip_start in ((f"dec{depth}_a", width), (f"dec{depth}_b", 0)):
+        layer = deeper.get_layer(name)
+        kernel = np.zeros(layer.kernel.shape, np.float32)
+        centre = kernel.shape[0] // 2
+        kernel[centre, centre, skip_start : skip_start + width, :] = -np.eye(width)
+        layer.kernel.assign(kernel)
+        layer.bias.assign(np.zeros(layer.bias.shape, np.float32))
+    consumer = deeper.get_layer(f"up{depth - 1}" if depth else "head")
+    consumer.kernel.assign(consumer.kernel.numpy() / _LEAKY_SLOPE)
+    return deeper
 
 
 def _segment_index(old: list[int], new: list[int]) -> np.ndarray:
