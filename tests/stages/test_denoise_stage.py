@@ -239,15 +239,22 @@ def test_ratio_input_grows_from_a_blind_model(tmp_path, mode):
         model.load_warm_start(tmp_path / "deep.keras")
 
 
+def _grown(tmp_path, source: dict, target: dict, ratio_input: bool):
+    """A randomized source model (non-trivial biases, shared kernels, alignments) and the
+    ``target`` model grown from it by ``load_warm_start``."""
+    small = _perturb(DenoiseModel(**{**TINY, **source}))
+    rng = np.random.default_rng(5)
+    for weight in small.weights:
+        weight.assign(weight.numpy() + rng.normal(0, 0.1, weight.shape).astype(np.float32))
+    small.save(tmp_path / "small.keras")
+    big = DenoiseModel(**{**TINY, **target}, ratio_input=ratio_input)
+    big.load_warm_start(tmp_path / "small.keras")
+    return small, big
+
+
 @pytest.mark.parametrize("ratio_input", [False, True])
 def test_a_narrow_model_grows_wider_computing_the_same(tmp_path, ratio_input):
-    narrow = _perturb(DenoiseModel(**{**TINY, "depth": 2}))
-    rng = np.random.default_rng(5)
-    for weight in narrow.weights:  # non-trivial biases and shared kernels too
-        weight.assign(weight.numpy() + rng.normal(0, 0.1, weight.shape).astype(np.float32))
-    narrow.save(tmp_path / "narrow.keras")
-    wide = DenoiseModel(**{**TINY, "depth": 2, "base_channels": 7}, ratio_input=ratio_input)
-    wide.load_warm_start(tmp_path / "narrow.keras")
+    narrow, wide = _grown(tmp_path, {"depth": 2}, {"depth": 2, "base_channels": 7}, ratio_input)
     x = {**_inputs(height=36, width=44), "ratio": tf.constant([1.0, 80.0])}
     expected = narrow(x).numpy()
     np.testing.assert_allclose(wide(x).numpy(), expected, atol=1e-5)
@@ -266,13 +273,8 @@ def test_a_narrow_model_grows_wider_computing_the_same(tmp_path, ratio_input):
 
 @pytest.mark.parametrize("ratio_input", [False, True])
 def test_a_shallow_model_grows_deeper_and_wider_computing_the_same(tmp_path, ratio_input):
-    shallow = _perturb(DenoiseModel(**TINY))  # depth 1, base 4
-    rng = np.random.default_rng(6)
-    for weight in shallow.weights:
-        weight.assign(weight.numpy() + rng.normal(0, 0.1, weight.shape).astype(np.float32))
-    shallow.save(tmp_path / "shallow.keras")
-    deep = DenoiseModel(**{**TINY, "depth": 3, "base_channels": 5}, ratio_input=ratio_input)
-    deep.load_warm_start(tmp_path / "shallow.keras")
+    # depth 1, base 4 -> depth 3, base 5
+    shallow, deep = _grown(tmp_path, {}, {"depth": 3, "base_channels": 5}, ratio_input)
     # A size both tile multiples divide (4 and 16): a deeper U-Net pads to a larger multiple,
     # so elsewhere the zero padding at the bottom/right differs, not the network.
     x = {**_inputs(height=32, width=48), "ratio": tf.constant([1.0, 80.0])}
