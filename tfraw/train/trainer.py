@@ -306,7 +306,8 @@ class Trainer:
         came from in ``init_from.json`` (its metadata, so an export can sum steps and time)."""
         path = find_keras_model(source)
         # A model may know how to grow an older architecture into its own (the denoiser's
-        # ratio input, width and depth: DenoiseModel.load_warm_start); others load the weights as they are.
+        # ratio input, width and depth: DenoiseModel.load_warm_start); others load the weights
+        # as they are.
         load = getattr(self.model, "load_warm_start", self.model.load_weights)
         try:
             load(path)

@@ -443,9 +443,7 @@ def _deepened(source: DenoiseModel) -> DenoiseModel:
     renamed = {"mid_a": f"enc{depth}_a", "mid_b": f"enc{depth}_b"}
     for layer in source.layers:
         if layer.weights:
-            target = deeper.get_layer(renamed.get(layer.name, layer.name))
-            for src, dst in zip(layer.weights, target.weights, strict=True):
-                dst.assign(src.numpy())
+            deeper.get_layer(renamed.get(layer.name, layer.name)).set_weights(layer.get_weights())
     width = config.base_channels * 2**depth
     for name, skip_start in ((f"dec{depth}_a", width), (f"dec{depth}_b", 0)):
         layer = deeper.get_layer(name)
