@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfraw.errors import InputError
 from tfraw.eval import denoise as ev
+from tfraw.isp.noise import load_profile
 from tfraw.stages.denoise import DenoiseModel
 
 
@@ -79,3 +80,27 @@ def test_errors(images):
     ev.add_denoise_parser(parser.add_subparsers())
     with pytest.raises(SystemExit):
         parser.parse_args(["denoise", "--data", str(images), "--ratios", "-1"])
+
+
+def test_black_level_correction_removes_the_profile_offset(images, tmp_path):
+    # SonyA7S2 carries ELD's colour-bias table (about +1.5 or -1.0 DN at low K): at x100 it
+    # shifts the noisy input by ~0.01, which the correction takes out for every method.
+    kwargs = dict(ratios=[100.0], methods=["noisy"], limit=2, crop=32)
+    plain = ev.evaluate_denoise(images, **kwargs)
+    corrected = ev.evaluate_denoise(images, black_level_correction=True, **kwargs)
+    assert not plain["black_level_correction"] and corrected["black_level_correction"]
+    assert "black-level correction" in ev.format_table(corrected)
+    before, after = (r["rows"][0]["metrics"]["raw_psnr"] for r in (plain, corrected))
+    assert after > before + 0.2
+    # the same profile without its colour-bias table: nothing to correct, identical inputs
+    data = json.loads(load_profile("SonyA7S2").to_json())
+    data.pop("color_bias")
+    no_bias = tmp_path / "no_bias.json"
+    no_bias.write_text(json.dumps(data))
+    scores = [
+        ev.evaluate_denoise(images, profile=str(no_bias), black_level_correction=flag, **kwargs)[
+            "rows"
+        ][0]["metrics"]["raw_psnr"]
+        for flag in (False, True)
+    ]
+    assert scores[0] == scores[1]

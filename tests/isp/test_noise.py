@@ -128,6 +128,25 @@ def test_quantization_and_black_level():
     assert float(tf.reduce_mean(mosaic)) == pytest.approx(12.5, abs=0.2)
 
 
+def test_black_level_offset_undoes_the_synthesized_bias():
+    params = _flat_params(1e-3, 0.5, black_level_error=[1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(
+        noise.black_level_offset(params, 100.0, 10.0, 4), [0.1, 0.2, 0.3, 0.4]
+    )
+    assert float(noise.black_level_offset(params, 100.0, 10.0)) == pytest.approx(0.25)
+    # a synthesized raw minus the offset keeps the clean mean (no read or shot noise here)
+    clean = tf.fill((32, 32, 1), 0.4)
+    noisy = noise.synthesize_noisy_raw([3, 3], clean, params, 1000.0, 10.0).numpy()
+    corrected = noisy - noise.black_level_offset(params, 1000.0, 10.0)
+    assert abs(float(noisy.mean()) - 0.4) > 0.02
+    assert float(corrected.mean()) == pytest.approx(0.4, abs=0.005)
+    with pytest.raises(InputError, match="ratio must be > 0"):
+        noise.black_level_offset(params, 100.0, 0.0)
+    batched = noise.sample_noise_params([0, 0], "SonyA7S2", batch_size=2)
+    with pytest.raises(InputError, match="one image"):
+        noise.black_level_offset(batched, 100.0, 10.0)
+
+
 def test_synthesize_noisy_raw():
     params = noise.sample_noise_params([0, 0], "SonyA7S2", batch_size=2)
     clean = tf.fill((2, 64, 64, 1), 0.3)

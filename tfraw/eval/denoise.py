@@ -26,6 +26,13 @@ with a note when it is not installed). tfraw models (``--model``) are named
 first model is customized on ``--custom-pairs`` synthetic pairs of that (unseen) profile, made
 from photos of ``--custom-data`` (never the benchmark images), and both models are evaluated on
 that profile's noise.
+
+``--black-level-correction`` (a protocol variant, recorded as ``black_level_correction`` in the
+JSON): the profile's calibrated black-level error at the image's true ``K``
+(:func:`tfraw.isp.noise.black_level_offset`) is subtracted from the noisy input of *every* method
+and from the customization pairs, as a calibrated camera pipeline would once it knows ``K`` (the
+same oracle the classical methods get for the noise level). Without it the offset (ELD's colour
+bias, up to ~4 DN x ratio for the Sony A7S2) stays in the input, and no method is told of it.
 """
 
 from __future__ import annotations
@@ -194,16 +201,19 @@ def _clean_raw(path: Path, index: int, crop: int | None):
     return mosaic(linear, "RGGB").numpy()[..., 0], params
 
 
-def _noisy(clean: np.ndarray, profile, ratio: float, seed: tuple[int, int]):
-    """(noisy x ratio, K, Gaussian-equivalent read sigma) for one image and ratio."""
+def _noisy(clean: np.ndarray, profile, ratio: float, seed: tuple[int, int], correct: bool = False):
+    """(noisy x ratio, K, Gaussian-equivalent read sigma) for one image and ratio; ``correct``
+    subtracts the profile's calibrated black-level error at the drawn K."""
     import tensorflow as tf
 
-    from tfraw.isp.noise import sample_noise_params, synthesize_noisy_raw
+    from tfraw.isp.noise import black_level_offset, sample_noise_params, synthesize_noisy_raw
 
     params = sample_noise_params(tf.constant(seed), profile)
     noisy = synthesize_noisy_raw(
         tf.constant([seed[0], seed[1] + 7]), clean[..., None], params, WHITE_MINUS_BLACK, ratio
     ).numpy()[..., 0]
+    if correct:
+        noisy = noisy - black_level_offset(params, WHITE_MINUS_BLACK, ratio)
     sigma = float(params["sigma_read"])
     if "tukey_lambda" in params:
         # Standard deviation of a Tukey-lambda variable of scale sigma (numerical, scipy).
@@ -240,13 +250,20 @@ def _scores(estimate: np.ndarray, clean: np.ndarray, params, clean_render) -> di
 
 
 def _synthetic_pairs(
-    folder: Path, profile, count: int, ratios: Sequence[float], crop: int, seed: int
+    folder: Path,
+    profile,
+    count: int,
+    ratios: Sequence[float],
+    crop: int,
+    seed: int,
+    correct: bool = False,
 ):
     """``count`` pairs of the profile from photos of ``folder`` (cycling over ``ratios``), with
-    half of them at the low and half at the high end of the gain range (two ISO groups)."""
+    half of them at the low and half at the high end of the gain range (two ISO groups);
+    ``correct`` subtracts the calibrated black-level error as :func:`_noisy` does."""
     import tensorflow as tf
 
-    from tfraw.isp.noise import sample_noise_params, synthesize_noisy_raw
+    from tfraw.isp.noise import black_level_offset, sample_noise_params, synthesize_noisy_raw
     from tfraw.stages.denoise.data import NoisyCleanPair, list_photos
 
     photos = list_photos(folder)
@@ -260,6 +277,8 @@ def _synthetic_pairs(
         noisy = synthesize_noisy_raw(
             tf.constant([seed, 100 + index]), clean[..., None], params, WHITE_MINUS_BLACK, ratio
         ).numpy()[..., 0]
+        if correct:
+            noisy = noisy - black_level_offset(params, WHITE_MINUS_BLACK, ratio)
         iso = 100.0 if index % 2 == 0 else 6400.0
         pattern = np.array([[0, 1], [1, 2]], np.int32)
         pairs.append(
@@ -282,12 +301,14 @@ def evaluate_denoise(
     custom_steps: tuple[int, int] = (300, 600),
     log: Callable[[str], None] = lambda message: None,
     self_ensemble: int = 1,
+    black_level_correction: bool = False,
 ) -> dict:
     """Runs the benchmark; returns ``{"stage", "dataset", "protocol", ..., "rows": [...]}``.
 
     Each row: ``{"method", "kind", "profile", "ratio", "metrics": {raw_psnr, raw_ssim,
     srgb_psnr, srgb_ssim, s_per_image}}``. With ``self_ensemble`` N > 1 each model also gets a
     row ``<name>+xN``: N flipped/transposed passes averaged (:mod:`tfraw.inference.ensemble`).
+    ``black_level_correction``: the protocol variant of the module doc (every method's input).
     """
     from tfraw.isp.noise import load_profile
 
@@ -334,7 +355,10 @@ def evaluate_denoise(
         unseen = load_profile(customize)
         if custom_data is None:
             raise InputError("--customize needs --custom-data (photos other than the benchmark)")
-        pairs = _synthetic_pairs(Path(custom_data), unseen, custom_pairs, ratios, crop or 512, 7)
+        pairs = _synthetic_pairs(
+            Path(custom_data), unseen, custom_pairs, ratios, crop or 512, 7,
+            correct=black_level_correction,
+        )  # fmt: skip
         base_path = loaded[0][0]
         pretrained = load_denoiser(base_path)
         runners.append(
@@ -363,7 +387,9 @@ def evaluate_denoise(
         for ratio in ratios:
             inputs = {}
             for p_name, p in profiles.items():
-                inputs[p_name] = _noisy(clean, p, float(ratio), (index, int(ratio * 1000)))
+                inputs[p_name] = _noisy(
+                    clean, p, float(ratio), (index, int(ratio * 1000)), black_level_correction
+                )
             for name, kind, p_name, run, _ in runners:
                 noisy, k, sigma = inputs[p_name]
                 context = {"ratio": float(ratio), "k": k, "sigma": sigma}
@@ -392,6 +418,7 @@ def evaluate_denoise(
         "images": len(images),
         "crop": crop,
         "white_minus_black": WHITE_MINUS_BLACK,
+        "black_level_correction": bool(black_level_correction),
         "notes": notes,
         "rows": rows,
     }
@@ -402,7 +429,8 @@ def format_table(result: dict) -> str:
     lines = [
         f"denoise on {result['dataset']} ({result['images']} images"
         + (f", centre crop {result['crop']}" if result.get("crop") else "")
-        + f"), protocol {result['protocol']}",
+        + f"), protocol {result['protocol']}"
+        + (", calibrated black-level correction" if result.get("black_level_correction") else ""),
         f"{'method':<{width}} {'profile':<12} {'ratio':>6} {'raw PSNR':>9} {'raw SSIM':>9} "
         f"{'sRGB PSNR':>10} {'sRGB SSIM':>10} {'s/img':>7}",
     ]
@@ -467,6 +495,11 @@ def add_denoise_parser(subparsers) -> argparse.ArgumentParser:
         "--self-ensemble", type=int, choices=(1, 2, 4, 8), default=1, metavar="N",
         help="also run each model averaged over N flips/transposes (an extra row per model)",
     )  # fmt: skip
+    parser.add_argument(
+        "--black-level-correction", action="store_true",
+        help="subtract the profile's calibrated black-level error at the true K from every "
+        "method's input (a protocol variant; see the module doc)",
+    )  # fmt: skip
     parser.set_defaults(_eval_run=run_denoise)
     return parser
 
@@ -489,6 +522,7 @@ def run_denoise(args) -> int:
         custom_steps=getattr(args, "custom_steps", (300, 600)),
         log=print,
         self_ensemble=getattr(args, "self_ensemble", 1),
+        black_level_correction=getattr(args, "black_level_correction", False),
     )
     print(format_table(result))
     if args.json:

@@ -39,6 +39,7 @@ __all__ = [
     "LogLinearLaw",
     "NoiseProfile",
     "apply_noise",
+    "black_level_offset",
     "list_profiles",
     "load_profile",
     "sample_noise_params",
@@ -421,6 +422,47 @@ def apply_noise(
     if quantize:
         noisy = tf.round(noisy)
     return noisy
+
+
+def black_level_offset(
+    params: Mapping[str, tf.Tensor],
+    white_minus_black: float,
+    ratio: float,
+    channels: int = 1,
+) -> np.ndarray:
+    """The black-level error :func:`synthesize_noisy_raw` adds, in its normalized units.
+
+    The calibrated colour bias of ``params`` (DN at the drawn ``K``, packed R, G, B, G) times
+    ``ratio / white_minus_black``: subtracting it from a synthesized noisy raw is the black-level
+    correction a camera profile allows once ``K`` is known. One image's params (unbatched).
+
+    Args:
+        params: dict from :func:`sample_noise_params` (one image).
+        white_minus_black: white level minus black level in DN (> 0).
+        ratio: exposure ratio (> 0).
+        channels: 4 for packed Bayer (per-channel offsets), else 1 (the mean, as
+            :func:`apply_noise` adds it to a mosaic).
+
+    Returns:
+        float32 array ``(4,)`` for ``channels == 4``, else a scalar array; zeros when the
+        profile has no colour-bias table.
+
+    Example:
+        >>> p = sample_noise_params(tf.constant([0, 1]), "SonyA7S2", log_k=-2.0)
+        >>> round(float(black_level_offset(p, 15871.0, 100.0)) * 15871.0 / 100.0, 2)
+        1.48
+    """
+    if not white_minus_black > 0 or not ratio > 0:
+        raise InputError(
+            f"black_level_offset: white_minus_black and ratio must be > 0, got "
+            f"{white_minus_black} and {ratio}"
+        )
+    bias = np.asarray(params.get("black_level_error", np.zeros(4)), np.float32)
+    if bias.shape != (4,):
+        raise InputError(f"black_level_offset: expects one image's (4,) bias, got {bias.shape}")
+    if channels != 4:
+        bias = np.float32(bias.mean())
+    return np.asarray(bias * np.float32(ratio / white_minus_black), np.float32)
 
 
 def synthesize_noisy_raw(
