@@ -22,7 +22,7 @@ from tfraw.stages.denoise import (
     pretrain,
     read_pair_list,
 )
-from tfraw.stages.denoise.data import check_iso_groups
+from tfraw.stages.denoise.data import check_iso_groups, sample_virtual_camera_params
 from tfraw.stages.denoise.model import (
     apply_denoiser,
     graph_flops,
@@ -336,6 +336,28 @@ def test_virtual_cameras_interpolate_the_profiles():
         assert min(slopes) - 1e-9 <= camera.read_law.slope <= max(slopes) + 1e-9
         assert camera.log_k_range[0] < camera.log_k_range[1]
     assert make_virtual_cameras(names, 5, seed=1) == cameras
+
+
+def test_virtual_cameras_can_carry_a_mixed_black_level_error():
+    names = ("SonyA7S2", "NikonD850", "CanonEOS70D")
+    plain = make_virtual_cameras(names, 4, seed=1)
+    biased = make_virtual_cameras(names, 4, seed=1, color_bias=True)
+    tables = np.concatenate([np.asarray(load_profile(n).color_bias) for n in names])
+    for without, camera in zip(plain, biased, strict=True):
+        assert without.color_bias is None
+        # the same camera otherwise: same weights, laws and K range
+        assert dataclasses.replace(camera, color_bias=None) == without
+        table = np.asarray(camera.color_bias)
+        assert table.shape == (16, 4)
+        assert tables.min() - 1e-9 <= table.min() and table.max() <= tables.max() + 1e-9
+    assert len({camera.color_bias for camera in biased}) == 4
+    # a sampled camera then adds its offset: the mean of a dark synthesized raw moves with it
+    params = sample_virtual_camera_params(tf.constant([0, 0]), biased, tf.constant(2))
+    assert params["black_level_error"].shape == (4,)
+    assert float(tf.reduce_max(tf.abs(params["black_level_error"]))) > 0
+    with pytest.raises(InputError, match="color_bias needs a table"):
+        no_table = dataclasses.replace(load_profile("SonyA7S2"), color_bias=None)
+        make_virtual_cameras([no_table, "NikonD850"], 2, color_bias=True)
 
 
 def _write_raw(path, mosaic_dn, iso=100.0, exposure=0.01, pattern="RGGB"):

@@ -51,6 +51,10 @@ class DenoiseConfig(StageConfig):
         batch_size: crops per batch.
         ratio_range: ``(min, max)`` exposure ratio, drawn log-uniformly.
         profiles: calibrated noise profiles whose convex combinations are the virtual cameras.
+        black_level_error: the virtual cameras also add a black-level error (their mix of the
+            profiles' colour-bias tables, ELD's per-K offsets), which the model then learns to
+            remove from the image itself. Off (LED's recipe): the offset is out of the model
+            and left to customization.
         white_minus_black: DN range of the virtual sensor (14-bit with black 512: 15871).
         camera_seed: seed of the virtual-camera draw.
         data_root: folder of 8-bit training photos; "" = ``<TFRAW_DATA>/train``.
@@ -77,6 +81,7 @@ class DenoiseConfig(StageConfig):
     batch_size: int = 8
     ratio_range: tuple[float, float] = (1.0, 300.0)
     profiles: tuple[str, ...] = DEFAULT_PROFILES
+    black_level_error: bool = False
     white_minus_black: float = 15871.0
     camera_seed: int = 0
     data_root: str = ""
@@ -123,7 +128,7 @@ class DenoiseConfig(StageConfig):
                 f"DenoiseConfig.patch_size {self.patch_size} + 6 (CFA phase border) does not fit "
                 f"in the 128-pixel patches of patch_cache; use patch_size <= 120"
             )
-        for flag in ("reparam", "residual", "ratio_input"):
+        for flag in ("reparam", "residual", "ratio_input", "black_level_error"):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(
                     f"DenoiseConfig.{flag} must be a bool, got {getattr(self, flag)!r}"

@@ -18,7 +18,9 @@ camera ``i`` is a random convex combination (Dirichlet(1) weights, drawn from ``
 the calibrated profiles in ``config.profiles`` -- slopes, intercepts and residual sigmas of the
 read and row laws, the ends of the ``log K`` range and the Tukey shape -- so every virtual
 camera lies inside the span of real calibrations, and the held-out profile (CanonEOS700D by
-default) stays unseen.
+default) stays unseen. With ``DenoiseConfig.black_level_error`` a camera also mixes the profiles'
+colour-bias tables (ELD's black-level error per K bin) with the same weights; LED leaves that
+out-of-model offset to customization, and so does the default.
 
 Few-shot pairs (:func:`read_pair_list`): ``"noisy clean"`` file names per line; the ratio of a
 pair is ``(ISO x exposure of clean) / (ISO x exposure of noisy)`` from the EXIF of both files.
@@ -76,8 +78,22 @@ def _mix_laws(laws: Sequence[isp_noise.LogLinearLaw], weights: np.ndarray):
     )
 
 
+#: Rows of a virtual camera's colour-bias table (equal-width bins of its K range).
+VIRTUAL_BIAS_BINS = 16
+
+
+def _resampled_bias(table, bins: int) -> np.ndarray:
+    """A colour-bias table (rows = equal-width K bins) read at the centres of ``bins`` bins."""
+    table = np.asarray(table, np.float64)
+    centres = (np.arange(bins) + 0.5) / bins
+    return table[np.minimum((centres * len(table)).astype(int), len(table) - 1)]
+
+
 def make_virtual_cameras(
-    profiles: Sequence[str | isp_noise.NoiseProfile], count: int, seed: int = 0
+    profiles: Sequence[str | isp_noise.NoiseProfile],
+    count: int,
+    seed: int = 0,
+    color_bias: bool = False,
 ) -> list[isp_noise.NoiseProfile]:
     """``count`` virtual cameras: random convex combinations of calibrated profiles.
 
@@ -86,6 +102,10 @@ def make_virtual_cameras(
             the same read model).
         count: number of virtual cameras (>= 1).
         seed: seed of the Dirichlet weights (numpy ``default_rng``).
+        color_bias: also give each camera a black-level error table: the profiles' colour-bias
+            tables, each read at the same relative K positions (:data:`VIRTUAL_BIAS_BINS` bins
+            over its own K range), mixed with the camera's weights. Every profile needs a
+            table. The weights (and every other parameter) are the same either way.
 
     Returns:
         list of :class:`tfraw.isp.noise.NoiseProfile` named ``virtual{i}``.
@@ -107,6 +127,11 @@ def make_virtual_cameras(
         raise InputError(f"make_virtual_cameras: count must be >= 1, got {count!r}")
     rng = np.random.default_rng(int(seed))
     with_rows = all(p.row_law is not None for p in loaded)
+    if color_bias:
+        lacking = [p.name for p in loaded if not p.color_bias]
+        if lacking:
+            raise InputError(f"make_virtual_cameras: color_bias needs a table in {lacking}")
+        tables = np.stack([_resampled_bias(p.color_bias, VIRTUAL_BIAS_BINS) for p in loaded])
     cameras = []
     for index in range(int(count)):
         weights = rng.dirichlet(np.ones(len(loaded)))
@@ -124,6 +149,11 @@ def make_virtual_cameras(
                 read_law=_mix_laws([p.read_law for p in loaded], weights),
                 tukey_lambda=lambdas,
                 row_law=_mix_laws([p.row_law for p in loaded], weights) if with_rows else None,
+                color_bias=(
+                    tuple(tuple(float(v) for v in row) for row in np.tensordot(weights, tables, 1))
+                    if color_bias
+                    else None
+                ),
                 source="convex combination of " + ", ".join(p.name for p in loaded),
             )
         )
@@ -278,7 +308,9 @@ def make_dataset(
     files = list_photos(_photo_folder(config))
     held = min(config.val_images, len(files) - 1)
     train_files, val_files = files[: len(files) - held], files[len(files) - held :]
-    cameras = make_virtual_cameras(config.profiles, config.num_cameras, config.camera_seed)
+    cameras = make_virtual_cameras(
+        config.profiles, config.num_cameras, config.camera_seed, config.black_level_error
+    )
     size = config.patch_size + _PHASE_BORDER
     base = tf.constant([int(seed), 0x5EED], tf.int64)
 
@@ -325,7 +357,9 @@ def _make_cached_dataset(config: DenoiseConfig, split: str, seed: int, start: in
         pool = pool[np.linspace(0, len(pool) - 1, min(len(pool), 64)).astype(int)]
     pool = tf.constant(pool)
     count, stored = int(pool.shape[0]), int(pool.shape[1])
-    cameras = make_virtual_cameras(config.profiles, config.num_cameras, config.camera_seed)
+    cameras = make_virtual_cameras(
+        config.profiles, config.num_cameras, config.camera_seed, config.black_level_error
+    )
     size = config.patch_size + _PHASE_BORDER
     salt = 0 if split == "train" else 7919
 

@@ -192,6 +192,7 @@ class DenoiseModel(keras.Model):
         batch_size: int = 8,
         ratio_range: tuple[float, float] = (1.0, 300.0),
         profiles: tuple[str, ...] = DenoiseConfig.profiles,
+        black_level_error: bool = False,
         white_minus_black: float = 15871.0,
         camera_seed: int = 0,
         data_root: str = "",
