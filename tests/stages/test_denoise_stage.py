@@ -351,12 +351,12 @@ def test_virtual_cameras_can_carry_a_mixed_black_level_error():
         assert table.shape == (16, 4)
         assert tables.min() - 1e-9 <= table.min() and table.max() <= tables.max() + 1e-9
     assert len({camera.color_bias for camera in biased}) == 4
-    # a sampled camera then adds its offset: the mean of a dark synthesized raw moves with it
+    # a sampled camera's params carry its (non-zero) offset, which apply_noise adds
     params = sample_virtual_camera_params(tf.constant([0, 0]), biased, tf.constant(2))
     assert params["black_level_error"].shape == (4,)
     assert float(tf.reduce_max(tf.abs(params["black_level_error"]))) > 0
+    no_table = dataclasses.replace(load_profile("SonyA7S2"), color_bias=None)
     with pytest.raises(InputError, match="color_bias needs a table"):
-        no_table = dataclasses.replace(load_profile("SonyA7S2"), color_bias=None)
         make_virtual_cameras([no_table, "NikonD850"], 2, color_bias=True)
 
 

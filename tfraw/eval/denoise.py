@@ -201,19 +201,30 @@ def _clean_raw(path: Path, index: int, crop: int | None):
     return mosaic(linear, "RGGB").numpy()[..., 0], params
 
 
+def _synthesize(seed, clean: np.ndarray, params, ratio: float, correct: bool) -> np.ndarray:
+    """The noisy (H, W) mosaic x ratio of ``clean`` with ``params``; ``correct`` subtracts the
+    profile's calibrated black-level error at the drawn K (the protocol variant)."""
+    import tensorflow as tf
+
+    from tfraw.isp.noise import black_level_offset, synthesize_noisy_raw
+
+    noisy = synthesize_noisy_raw(
+        tf.constant(seed), clean[..., None], params, WHITE_MINUS_BLACK, ratio
+    ).numpy()[..., 0]
+    if correct:
+        noisy = noisy - black_level_offset(params, WHITE_MINUS_BLACK, ratio)
+    return noisy
+
+
 def _noisy(clean: np.ndarray, profile, ratio: float, seed: tuple[int, int], correct: bool = False):
     """(noisy x ratio, K, Gaussian-equivalent read sigma) for one image and ratio; ``correct``
     subtracts the profile's calibrated black-level error at the drawn K."""
     import tensorflow as tf
 
-    from tfraw.isp.noise import black_level_offset, sample_noise_params, synthesize_noisy_raw
+    from tfraw.isp.noise import sample_noise_params
 
     params = sample_noise_params(tf.constant(seed), profile)
-    noisy = synthesize_noisy_raw(
-        tf.constant([seed[0], seed[1] + 7]), clean[..., None], params, WHITE_MINUS_BLACK, ratio
-    ).numpy()[..., 0]
-    if correct:
-        noisy = noisy - black_level_offset(params, WHITE_MINUS_BLACK, ratio)
+    noisy = _synthesize((seed[0], seed[1] + 7), clean, params, ratio, correct)
     sigma = float(params["sigma_read"])
     if "tukey_lambda" in params:
         # Standard deviation of a Tukey-lambda variable of scale sigma (numerical, scipy).
@@ -263,7 +274,7 @@ def _synthetic_pairs(
     ``correct`` subtracts the calibrated black-level error as :func:`_noisy` does."""
     import tensorflow as tf
 
-    from tfraw.isp.noise import black_level_offset, sample_noise_params, synthesize_noisy_raw
+    from tfraw.isp.noise import sample_noise_params
     from tfraw.stages.denoise.data import NoisyCleanPair, list_photos
 
     photos = list_photos(folder)
@@ -274,11 +285,7 @@ def _synthetic_pairs(
         ratio = float(ratios[index % len(ratios)])
         log_k = lo + (0.15 if index % 2 == 0 else 0.85) * (hi - lo)
         params = sample_noise_params(tf.constant([seed, index]), profile, log_k=log_k)
-        noisy = synthesize_noisy_raw(
-            tf.constant([seed, 100 + index]), clean[..., None], params, WHITE_MINUS_BLACK, ratio
-        ).numpy()[..., 0]
-        if correct:
-            noisy = noisy - black_level_offset(params, WHITE_MINUS_BLACK, ratio)
+        noisy = _synthesize((seed, 100 + index), clean, params, ratio, correct)
         iso = 100.0 if index % 2 == 0 else 6400.0
         pattern = np.array([[0, 1], [1, 2]], np.int32)
         pairs.append(
