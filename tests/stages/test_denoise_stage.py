@@ -90,6 +90,27 @@ def test_log_l1_loss_weighs_every_sample_by_its_own_error():
     assert DenoiseModel.from_config(model.get_config()).stage_config().loss == "log_l1"
 
 
+def test_l2_loss_is_the_per_example_mse_and_its_minimizer_is_the_mean():
+    from tfraw.cli.train import _stage_loss
+    from tfraw.stages.denoise.model import l2_loss, make_loss
+
+    assert make_loss(DenoiseConfig(loss="l2")) is l2_loss
+    assert _stage_loss(DENOISE_SPEC, DenoiseConfig(loss="l2")) is l2_loss
+    target = tf.constant(np.arange(2 * 3 * 3).reshape(2, 3, 3, 1) / 10.0, tf.float32)
+    prediction = target + tf.constant([0.1, -0.3])[:, None, None, None]
+    np.testing.assert_allclose(l2_loss(target, prediction).numpy(), [0.01, 0.09], rtol=1e-5)
+    # one unknown offset per image, drawn from a skewed prior (mostly 0, sometimes 4): the
+    # constant that minimizes L2 is the prior's mean (1.0), L1's its median (0.0)
+    offsets = tf.constant([0.0, 0.0, 0.0, 4.0])[:, None, None, None]
+    clean = tf.zeros((4, 2, 2, 1))
+    for fn, expected in ((l2_loss, 1.0), (make_loss(DenoiseConfig()), 0.0)):
+        guesses = np.linspace(-1.0, 5.0, 61)
+        costs = [float(tf.reduce_mean(fn(clean + offsets, clean + g))) for g in guesses]
+        assert abs(guesses[int(np.argmin(costs))] - expected) < 0.051
+    model = DenoiseModel(**TINY, loss="l2")
+    assert DenoiseModel.from_config(model.get_config()).stage_config().loss == "l2"
+
+
 @pytest.mark.parametrize("mode", ["space_to_depth", "full"])
 @pytest.mark.parametrize("pattern", ["GBRG", "XTRANS"])
 def test_folded_equals_unfolded(mode, pattern):

@@ -14,7 +14,7 @@ __all__ = ["DEFAULT_PROFILES", "INPUT_MODES", "LOSSES", "TRAIN_CFAS", "DenoiseCo
 #: the CFA-agnostic generalization of packed 4-channel Bayer; ``full``: the same at full size.
 INPUT_MODES = ("space_to_depth", "full")
 #: Training losses (:func:`tfraw.stages.denoise.model.make_loss`).
-LOSSES = ("l1", "log_l1")
+LOSSES = ("l1", "log_l1", "l2")
 TRAIN_CFAS = ("bayer", "xtrans", "any")
 #: Calibrated ELD profiles the virtual cameras interpolate; CanonEOS700D is held out as the
 #: "unseen camera" of the customization benchmark.
@@ -40,8 +40,9 @@ class DenoiseConfig(StageConfig):
             stays the same either way).
 
     Loss:
-        loss: ``l1`` (LED's) or ``log_l1`` (the mean over samples of ``log(L1)``: every ratio
-            weighs the same, see :func:`~tfraw.stages.denoise.model.log_l1_loss`). Used by
+        loss: ``l1`` (LED's), ``log_l1`` (the mean over samples of ``log(L1)``: every ratio
+            weighs the same, see :func:`~tfraw.stages.denoise.model.log_l1_loss`) or ``l2``
+            (mean squared error, PSNR's own; :func:`~tfraw.stages.denoise.model.l2_loss`). Used by
             pre-training and by customization of a model trained with it.
 
     Data (:func:`tfraw.stages.denoise.make_dataset`):

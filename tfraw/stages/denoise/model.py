@@ -17,6 +17,7 @@ from tfraw.stages.denoise.config import DenoiseConfig
 __all__ = [
     "DenoiseModel",
     "export_model",
+    "l2_loss",
     "log_l1_loss",
     "loss",
     "macs_and_params",
@@ -41,7 +42,15 @@ def log_l1_loss(y_true, y_pred):
     return keras.ops.log(l1_loss(y_true, y_pred) + _LOG_L1_FLOOR)
 
 
-_LOSSES = {"l1": l1_loss, "log_l1": log_l1_loss}
+def l2_loss(y_true, y_pred):
+    """Per-example mean squared error. Its minimizer is the conditional *mean* of the clean raw
+    (L1's is the median), which is what PSNR scores; where the input cannot tell a quantity
+    apart (the black-level error of an unknown camera, one number per image) the two differ.
+    Like L1 over log-uniform ratios it is dominated by the amplified samples, more so."""
+    return keras.ops.mean(keras.ops.square(y_pred - y_true), axis=(1, 2, 3))
+
+
+_LOSSES = {"l1": l1_loss, "log_l1": log_l1_loss, "l2": l2_loss}
 
 
 def make_loss(config: DenoiseConfig):
