@@ -100,3 +100,46 @@ def test_missing_folder_and_model(tmp_path, setup):
     with pytest.raises(InputError, match="no denoise model"):
         cli.run(_parse(["-p", str(tmp_path / "none.keras"), "--data-path", str(data),
                         "--save-path", str(tmp_path)]))  # fmt: skip
+
+
+def test_dark_frame_error_is_subtracted_before_the_gain(setup, tmp_path, monkeypatch, capsys):
+    """A lens-capped frame 3 DN above the stated black: every denoised raw (identity model
+    here, so the check is exact) comes out 3 DN lower x ratio; other layouts are refused."""
+    from tfraw.errors import InputError
+    from tfraw.stages.denoise import model as denoise_model
+
+    data, model_path, _ = setup
+    seen = []
+
+    def identity(model, mosaic, pattern, ratio, **kwargs):
+        seen.append(float(ratio))
+        return np.asarray(mosaic, np.float32) * np.float32(ratio)
+
+    monkeypatch.setattr(denoise_model, "apply_denoiser", identity)
+    dark_path = tmp_path / "dark.dng"
+    write_dng(dark_path, np.full((36, 42), 515, np.uint16), as_pattern("RGGB"),
+              black_level=512, white_level=16383)  # fmt: skip
+    dark = cli.DarkFrame.read(dark_path)
+    np.testing.assert_allclose(dark.offset_dn, np.full((2, 2), 3.0), atol=1e-3)
+    outputs = {}
+    for name, extra in (("plain", []), ("dark", ["--dark-frame", str(dark_path)])):
+        out = tmp_path / name
+        args = _parse(["-p", str(model_path), "--data-path", str(data), "--save-path", str(out),
+                       "--ratio", "2", "--output", "dng", *extra])  # fmt: skip
+        assert cli.run(args) == 1  # broken.dng, and with the dark frame the X-Trans b.dng too
+        outputs[name] = read_raw(out / "a.dng")
+    err = capsys.readouterr().err
+    assert "b.dng" in err and "dark frame" in err and "+3.00" in err
+    assert not (tmp_path / "dark" / "b.dng").exists() and (tmp_path / "plain" / "b.dng").exists()
+    assert set(seen) == {2.0}
+    scale = 16383 - 512
+    difference = (outputs["plain"].mosaic - outputs["dark"].mosaic) * scale
+    np.testing.assert_allclose(difference, 6.0, atol=0.51)  # 3 DN x ratio 2, 16-bit rounding
+    # wrong size, missing file, non-finite dark frame
+    small = tmp_path / "small.dng"
+    write_dng(small, np.full((36, 36), 515, np.uint16), as_pattern("RGGB"), black_level=512,
+              white_level=16383)  # fmt: skip
+    with pytest.raises(InputError, match="another size or CFA"):
+        cli.DarkFrame.read(small).offset_for(read_raw(data / "a.dng"))
+    with pytest.raises(InputError, match="no such file"):
+        cli.DarkFrame.read(tmp_path / "none.dng")

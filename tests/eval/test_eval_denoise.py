@@ -104,3 +104,47 @@ def test_black_level_correction_removes_the_profile_offset(images, tmp_path):
         for flag in (False, True)
     ]
     assert scores[0] == scores[1]
+
+
+def test_dark_frame_correction_measures_the_offset_and_dc_metrics(images):
+    """The dark-frame variant estimates the offset from a synthesized lens-capped frame: close
+    to the calibrated (oracle) correction; ``raw_mean_error`` of the uncorrected noisy input is
+    the offset itself and ``raw_psnr_dc`` removes it."""
+    from tfraw.isp.noise import black_level_offset, sample_noise_params
+
+    kwargs = dict(ratios=[100.0], methods=["noisy"], limit=2, crop=32)
+    results = {
+        mode: ev.evaluate_denoise(images, black_level_correction=mode, **kwargs)["rows"][0]
+        for mode in (None, "profile", "dark-frame")
+    }
+    metrics = {mode: row["metrics"] for mode, row in results.items()}
+    assert metrics["dark-frame"]["raw_psnr"] > metrics[None]["raw_psnr"] + 0.2
+    assert abs(metrics["dark-frame"]["raw_psnr"] - metrics["profile"]["raw_psnr"]) < 0.3
+    offsets = [
+        float(black_level_offset(sample_noise_params(tf.constant([i, 100_000]), "SonyA7S2"),
+                                 ev.WHITE_MINUS_BLACK, 100.0))
+        for i in range(2)
+    ]  # fmt: skip
+    assert metrics[None]["raw_mean_error"] == pytest.approx(np.mean(offsets), abs=2e-3)
+    assert abs(metrics["profile"]["raw_mean_error"]) < 2e-3
+    assert metrics[None]["raw_psnr_dc"] > metrics[None]["raw_psnr"] + 0.2
+    parser = argparse.ArgumentParser()
+    ev.add_denoise_parser(parser.add_subparsers())
+    base = ["denoise", "--data", str(images)]
+    assert parser.parse_args(base + ["--black-level-correction"]).black_level_correction == (
+        "profile"
+    )
+    assert parser.parse_args(base).black_level_correction is None
+    args = parser.parse_args(base + ["--black-level-correction", "dark-frame"])
+    assert args.black_level_correction == "dark-frame"
+    with pytest.raises(InputError, match="black-level correction"):
+        ev.evaluate_denoise(images, black_level_correction="guess", **kwargs)
+
+
+def test_black_level_pass_through_is_the_slope_of_mean_errors():
+    inputs = [0.01, -0.005, 0.02, 0.0]
+    assert ev._pass_through(inputs, inputs) == pytest.approx(1.0)  # the noisy row
+    assert ev._pass_through(inputs, [0.002] * 4) == pytest.approx(0.0, abs=1e-9)  # removed
+    assert ev._pass_through(inputs, [0.3 * v - 0.001 for v in inputs]) == pytest.approx(0.3)
+    assert ev._pass_through(inputs[:2], inputs[:2]) is None  # too few images
+    assert ev._pass_through([0.0] * 4, [0.1, 0.2, 0.3, 0.4]) is None  # no offset to follow

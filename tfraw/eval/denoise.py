@@ -27,12 +27,21 @@ first model is customized on ``--custom-pairs`` synthetic pairs of that (unseen)
 from photos of ``--custom-data`` (never the benchmark images), and both models are evaluated on
 that profile's noise.
 
-``--black-level-correction`` (a protocol variant, recorded as ``black_level_correction`` in the
-JSON): the profile's calibrated black-level error at the image's true ``K``
-(:func:`tfraw.isp.noise.black_level_offset`) is subtracted from the noisy input of *every* method
-and from the customization pairs, as a calibrated camera pipeline would once it knows ``K`` (the
-same oracle the classical methods get for the noise level). Without it the offset (ELD's colour
-bias, up to ~4 DN x ratio for the Sony A7S2) stays in the input, and no method is told of it.
+``--black-level-correction [profile|dark-frame]`` (a protocol variant, recorded as
+``black_level_correction`` in the JSON): a black-level error is subtracted from the noisy input
+of *every* method and from the customization pairs. ``profile`` (the default of the flag): the
+profile's calibrated error at the image's true ``K`` (:func:`tfraw.isp.noise.black_level_offset`),
+as a calibrated camera pipeline would once it knows ``K`` (the same oracle the classical methods
+get for the noise level). ``dark-frame``: what ``tfraw denoise --dark-frame`` does with a real
+one: the mean per CFA position of a synthesized dark frame (same ``K``, read and row noise, its
+own noise draw, x ratio). Without the flag the offset (ELD's colour bias, up to ~4 DN x ratio
+for the Sony A7S2) stays in the input, and no method is told of it.
+
+Besides PSNR/SSIM, ``raw_psnr_dc`` is the raw PSNR after removing the estimate's own mean error
+per image (what an exact black-level estimate would leave), and ``raw_mean_error`` the mean
+signed error: together they show how much of a method's error is one number per image. Each
+row's ``black_level_pass_through`` is the slope of its per-image mean error on the noisy input's
+(whose mean error is its black-level error): 1 passes the offset through, 0 removes it.
 """
 
 from __future__ import annotations
@@ -61,6 +70,8 @@ PROTOCOL = "raw-psnr-clip01"
 DEFAULT_RATIOS = (1.0, 10.0, 100.0, 200.0)
 WHITE_MINUS_BLACK = 16383.0 - 512.0
 CLASSICAL_METHODS = ("noisy", "wavelet", "nlm", "bm3d")
+#: ``--black-level-correction`` variants (module doc).
+BLACK_LEVEL_CORRECTIONS = ("profile", "dark-frame")
 _NLM_H = 0.8  # scikit-image's recommended h / sigma in fast mode (denoise_nl_means docs)
 
 
@@ -201,24 +212,47 @@ def _clean_raw(path: Path, index: int, crop: int | None):
     return mosaic(linear, "RGGB").numpy()[..., 0], params
 
 
-def _synthesize(seed, clean: np.ndarray, params, ratio: float, correct: bool) -> np.ndarray:
-    """The noisy (H, W) mosaic x ratio of ``clean`` with ``params``; ``correct`` subtracts the
-    profile's calibrated black-level error at the drawn K (the protocol variant)."""
+def _correction(correct) -> str | None:
+    """``None``, ``"profile"`` or ``"dark-frame"`` from the flag's value (``True`` = profile)."""
+    if correct is None or correct is False:
+        return None
+    mode = "profile" if correct is True else str(correct)
+    if mode not in BLACK_LEVEL_CORRECTIONS:
+        raise InputError(
+            f"black-level correction must be one of {BLACK_LEVEL_CORRECTIONS}, got {correct!r}"
+        )
+    return mode
+
+
+def _synthesize(seed, clean: np.ndarray, params, ratio: float, correct) -> np.ndarray:
+    """The noisy (H, W) mosaic x ratio of ``clean`` with ``params``, black-level corrected as
+    ``correct`` says (:func:`_correction`; the protocol variant of the module doc)."""
     import tensorflow as tf
 
     from tfraw.isp.noise import black_level_offset, synthesize_noisy_raw
 
-    noisy = synthesize_noisy_raw(
-        tf.constant(seed), clean[..., None], params, WHITE_MINUS_BLACK, ratio
-    ).numpy()[..., 0]
-    if correct:
+    def draw(seed_pair, image):
+        return synthesize_noisy_raw(
+            tf.constant(seed_pair), image[..., None], params, WHITE_MINUS_BLACK, ratio
+        ).numpy()[..., 0]
+
+    noisy = draw(seed, clean)
+    mode = _correction(correct)
+    if mode == "profile":
         noisy = noisy - black_level_offset(params, WHITE_MINUS_BLACK, ratio)
+    elif mode == "dark-frame":
+        # A lens-capped frame of the same sensor state (its own noise draw), averaged per CFA
+        # position, as ``tfraw denoise --dark-frame`` does.
+        dark = draw((seed[0], seed[1] + 50_000), np.zeros_like(clean))
+        period = np.array([[dark[dy::2, dx::2].mean() for dx in (0, 1)] for dy in (0, 1)])
+        h, w = noisy.shape
+        noisy = noisy - np.tile(period, (h // 2 + 1, w // 2 + 1))[:h, :w].astype(np.float32)
     return noisy
 
 
-def _noisy(clean: np.ndarray, profile, ratio: float, seed: tuple[int, int], correct: bool = False):
-    """(noisy x ratio, K, Gaussian-equivalent read sigma) for one image and ratio; ``correct``
-    subtracts the profile's calibrated black-level error at the drawn K."""
+def _noisy(clean: np.ndarray, profile, ratio: float, seed: tuple[int, int], correct=None):
+    """(noisy x ratio, K, Gaussian-equivalent read sigma) for one image and ratio; ``correct``:
+    the black-level correction (:func:`_correction`)."""
     import tensorflow as tf
 
     from tfraw.isp.noise import sample_noise_params
@@ -252,8 +286,11 @@ def _scores(estimate: np.ndarray, clean: np.ndarray, params, clean_render) -> di
     est = np.clip(estimate, 0.0, 1.0)
     ref = np.clip(clean, 0.0, 1.0)
     rendered = _render(est, params)
+    mean_error = float(np.mean(estimate - clean))
     return {
         "raw_psnr": float(psnr(est, ref)),
+        "raw_psnr_dc": float(psnr(np.clip(estimate - mean_error, 0.0, 1.0), ref)),
+        "raw_mean_error": mean_error,
         "raw_ssim": float(ssim(_packed(est), _packed(ref))),
         "srgb_psnr": float(psnr(rendered, clean_render)),
         "srgb_ssim": float(ssim(rendered, clean_render)),
@@ -267,7 +304,7 @@ def _synthetic_pairs(
     ratios: Sequence[float],
     crop: int,
     seed: int,
-    correct: bool = False,
+    correct=None,
 ):
     """``count`` pairs of the profile from photos of ``folder`` (cycling over ``ratios``), with
     half of them at the low and half at the high end of the gain range (two ISO groups);
@@ -308,16 +345,19 @@ def evaluate_denoise(
     custom_steps: tuple[int, int] = (300, 600),
     log: Callable[[str], None] = lambda message: None,
     self_ensemble: int = 1,
-    black_level_correction: bool = False,
+    black_level_correction: bool | str | None = None,
 ) -> dict:
     """Runs the benchmark; returns ``{"stage", "dataset", "protocol", ..., "rows": [...]}``.
 
-    Each row: ``{"method", "kind", "profile", "ratio", "metrics": {raw_psnr, raw_ssim,
-    srgb_psnr, srgb_ssim, s_per_image}}``. With ``self_ensemble`` N > 1 each model also gets a
-    row ``<name>+xN``: N flipped/transposed passes averaged (:mod:`tfraw.inference.ensemble`).
-    ``black_level_correction``: the protocol variant of the module doc (every method's input).
+    Each row: ``{"method", "kind", "profile", "ratio", "black_level_pass_through", "metrics":
+    {raw_psnr, raw_psnr_dc, raw_mean_error, raw_ssim, srgb_psnr, srgb_ssim, s_per_image}}``.
+    With ``self_ensemble`` N > 1 each model also gets a row ``<name>+xN``: N flipped/transposed passes averaged (:mod:`tfraw.inference.ensemble`).
+    ``black_level_correction``: the protocol variant of the module doc (every method's input):
+    ``"profile"`` (or ``True``), ``"dark-frame"``, or ``None``/``False``.
     """
     from tfraw.isp.noise import load_profile
+
+    black_level_correction = _correction(black_level_correction)
 
     if any(not r > 0 for r in ratios):
         raise InputError(f"ratios must be > 0, got {list(ratios)}")
@@ -405,6 +445,8 @@ def evaluate_denoise(
                 elapsed = time.perf_counter() - began
                 scores = _scores(estimate, clean, params, clean_render)
                 scores["s_per_image"] = elapsed
+                # the input's own mean error: its black-level error (the noise is zero-mean)
+                scores["input_mean_error"] = float(np.mean(noisy - clean))
                 bucket = sums.setdefault((name, kind, p_name, float(ratio)), {})
                 for key, value in scores.items():
                     bucket.setdefault(key, []).append(value)
@@ -414,7 +456,9 @@ def evaluate_denoise(
     for (name, kind, p_name, ratio), values in sums.items():
         row = {"method": name, "kind": kind, "profile": p_name, "ratio": ratio}
         row.update(extras.get(name, {}))
+        inputs_error = values.pop("input_mean_error")
         row["metrics"] = {key: float(np.mean(v)) for key, v in values.items()}
+        row["black_level_pass_through"] = _pass_through(inputs_error, values["raw_mean_error"])
         rows.append(row)
     return {
         "stage": "denoise",
@@ -425,10 +469,20 @@ def evaluate_denoise(
         "images": len(images),
         "crop": crop,
         "white_minus_black": WHITE_MINUS_BLACK,
-        "black_level_correction": bool(black_level_correction),
+        "black_level_correction": black_level_correction or False,
         "notes": notes,
         "rows": rows,
     }
+
+
+def _pass_through(input_errors: Sequence[float], output_errors: Sequence[float]) -> float | None:
+    """Least-squares slope of the per-image mean error of a method's output on that of its
+    input: 1 when the black-level error goes through untouched, 0 when it is removed. None with
+    fewer than 3 images or inputs whose mean errors hardly differ (no offset to follow)."""
+    x, y = np.asarray(input_errors, np.float64), np.asarray(output_errors, np.float64)
+    if x.size < 3 or np.std(x) < 1e-6:
+        return None
+    return float(np.polyfit(x, y, 1)[0])
 
 
 def format_table(result: dict) -> str:
@@ -437,16 +491,22 @@ def format_table(result: dict) -> str:
         f"denoise on {result['dataset']} ({result['images']} images"
         + (f", centre crop {result['crop']}" if result.get("crop") else "")
         + f"), protocol {result['protocol']}"
-        + (", calibrated black-level correction" if result.get("black_level_correction") else ""),
+        + (
+            f", black-level correction: {result['black_level_correction']}"
+            if result.get("black_level_correction")
+            else ""
+        ),
         f"{'method':<{width}} {'profile':<12} {'ratio':>6} {'raw PSNR':>9} {'raw SSIM':>9} "
-        f"{'sRGB PSNR':>10} {'sRGB SSIM':>10} {'s/img':>7}",
+        f"{'sRGB PSNR':>10} {'sRGB SSIM':>10} {'s/img':>7} {'PSNR-DC':>8} {'BL pass':>8}",
     ]
     for row in result["rows"]:
         m = row["metrics"]
+        passed = row.get("black_level_pass_through")
         lines.append(
             f"{row['method']:<{width}} {row['profile']:<12} {row['ratio']:>6g} {m['raw_psnr']:>9.2f} "
             f"{m['raw_ssim']:>9.4f} {m['srgb_psnr']:>10.2f} {m['srgb_ssim']:>10.4f} "
-            f"{m['s_per_image']:>7.2f}"
+            f"{m['s_per_image']:>7.2f} {m.get('raw_psnr_dc', float('nan')):>8.2f} "
+            + (f"{passed:>8.2f}" if passed is not None else f"{'-':>8}")
         )
     lines.extend(f"note: {note}" for note in result.get("notes", []))
     return "\n".join(lines)
@@ -503,9 +563,11 @@ def add_denoise_parser(subparsers) -> argparse.ArgumentParser:
         help="also run each model averaged over N flips/transposes (an extra row per model)",
     )  # fmt: skip
     parser.add_argument(
-        "--black-level-correction", action="store_true",
-        help="subtract the profile's calibrated black-level error at the true K from every "
-        "method's input (a protocol variant; see the module doc)",
+        "--black-level-correction", nargs="?", const="profile", default=None,
+        choices=BLACK_LEVEL_CORRECTIONS,
+        help="subtract a black-level error from every method's input (a protocol variant; "
+        "see the module doc): 'profile' (default), the calibrated error at the true K, or "
+        "'dark-frame', the per-channel mean of a synthesized dark frame",
     )  # fmt: skip
     parser.set_defaults(_eval_run=run_denoise)
     return parser
@@ -529,7 +591,7 @@ def run_denoise(args) -> int:
         custom_steps=getattr(args, "custom_steps", (300, 600)),
         log=print,
         self_ensemble=getattr(args, "self_ensemble", 1),
-        black_level_correction=getattr(args, "black_level_correction", False),
+        black_level_correction=getattr(args, "black_level_correction", None),
     )
     print(format_table(result))
     if args.json:
