@@ -348,6 +348,44 @@ def test_make_dataset_is_reproducible(tmp_path):
     assert len(val) == 1 and val[0][1].shape[0] == 1
 
 
+def test_generic_path_trains_only_the_deployed_alignment(tmp_path):
+    """train_path: generic: the same samples without their camera index, and one optimizer step
+    moves the deployed alignment offsets only (the fold carries them into the plain network)."""
+    from tfraw.stages.denoise.model import make_loss
+    from tfraw.stages.denoise.train import _make_step
+
+    with pytest.raises(InputError, match="train_path"):
+        DenoiseConfig(train_path="camera")
+    with pytest.raises(InputError, match="reparam"):
+        DenoiseConfig(train_path="generic", reparam=False)
+    root = _photos(tmp_path / "photos")
+    common = dict(**TINY, patch_size=24, batch_size=3, cfa="any", data_root=str(root),
+                  val_images=1)  # fmt: skip
+    routed_cfg, generic_cfg = DenoiseConfig(**common), DenoiseConfig(**common, train_path="generic")
+    routed = next(iter(make_dataset(routed_cfg, "train", seed=5)))
+    generic = next(iter(make_dataset(generic_cfg, "train", seed=5)))
+    assert "camera_index" in routed[0] and "camera_index" not in generic[0]
+    np.testing.assert_array_equal(routed[0]["mosaic"].numpy(), generic[0]["mosaic"].numpy())
+    model = prepare_training_model(DenoiseModel.from_stage_config(generic_cfg))
+    groups = model.variable_groups()
+    assert {id(v) for v in model.trainable_variables} == {id(v) for v in groups["alignment"]}
+    before = {role: [v.numpy().copy() for v in vs] for role, vs in groups.items()}
+    x = _inputs()
+    deployed_before = model.deploy()(x).numpy()
+    step = _make_step(model, model.trainable_variables, keras.optimizers.Adam(1e-2),
+                      make_loss(generic_cfg))  # fmt: skip
+    step(*generic)
+    for role, values in before.items():
+        moved = any(
+            not np.array_equal(a, v.numpy()) for a, v in zip(values, groups[role], strict=True)
+        )
+        assert moved == (role == "alignment"), role
+    deployed = model.deploy()
+    assert deployed.stage_config().train_path == "routed" and not deployed.stage_config().reparam
+    assert not np.allclose(deployed(x).numpy(), deployed_before)
+    np.testing.assert_allclose(deployed(x).numpy(), model(x).numpy(), atol=1e-5)
+
+
 def test_virtual_cameras_interpolate_the_profiles():
     names = ("SonyA7S2", "NikonD850", "CanonEOS70D")
     profiles = [load_profile(n) for n in names]

@@ -7,7 +7,14 @@ import dataclasses
 from tfraw.errors import InputError
 from tfraw.stages.base import StageConfig
 
-__all__ = ["DEFAULT_PROFILES", "INPUT_MODES", "LOSSES", "TRAIN_CFAS", "DenoiseConfig"]
+__all__ = [
+    "DEFAULT_PROFILES",
+    "INPUT_MODES",
+    "LOSSES",
+    "TRAIN_CFAS",
+    "TRAIN_PATHS",
+    "DenoiseConfig",
+]
 
 #: Input representations (measured choice in the package docstring):
 #: ``space_to_depth``: ``concat(mosaic, masks)`` folded 2x2 -> 16 channels at half resolution,
@@ -16,6 +23,8 @@ INPUT_MODES = ("space_to_depth", "full")
 #: Training losses (:func:`tfraw.stages.denoise.model.make_loss`).
 LOSSES = ("l1", "log_l1", "l2")
 TRAIN_CFAS = ("bayer", "xtrans", "any")
+#: What ``tfraw-train`` trains (``DenoiseConfig.train_path``).
+TRAIN_PATHS = ("routed", "generic")
 #: Calibrated ELD profiles the virtual cameras interpolate; CanonEOS700D is held out as the
 #: "unseen camera" of the customization benchmark.
 DEFAULT_PROFILES = ("SonyA7S2", "NikonD850", "CanonEOS70D")
@@ -44,6 +53,16 @@ class DenoiseConfig(StageConfig):
             weighs the same, see :func:`~tfraw.stages.denoise.model.log_l1_loss`) or ``l2``
             (mean squared error, PSNR's own; :func:`~tfraw.stages.denoise.model.l2_loss`). Used by
             pre-training and by customization of a model trained with it.
+
+    What is trained:
+        train_path: ``routed`` (pre-training, LED's): every sample goes through its virtual
+            camera's alignments, and the shared convolutions and the camera alignments learn.
+            ``generic``: the samples carry no camera index, so they go through the *deployed*
+            alignment (the camera average plus its offsets), and only those offsets learn: the
+            path a camera nobody calibrated takes is fitted to the whole mixture of virtual
+            cameras instead of being the plain average of their alignments (a warm start from
+            a routed model; ``deploy()`` folds the result; customization still starts from the
+            average, as LED's does).
 
     Data (:func:`tfraw.stages.denoise.make_dataset`):
         cfa: CFA of the synthetic training mosaics (``bayer``, ``xtrans`` or ``any``), every
@@ -77,6 +96,7 @@ class DenoiseConfig(StageConfig):
     residual: bool = True
     ratio_input: bool = False
     loss: str = "l1"
+    train_path: str = "routed"
     cfa: str = "bayer"
     patch_size: int = 288
     batch_size: int = 8
@@ -104,6 +124,12 @@ class DenoiseConfig(StageConfig):
             )
         if self.loss not in LOSSES:
             raise InputError(f"DenoiseConfig.loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.train_path not in TRAIN_PATHS:
+            raise InputError(
+                f"DenoiseConfig.train_path must be one of {TRAIN_PATHS}, got {self.train_path!r}"
+            )
+        if self.train_path == "generic" and not self.reparam:
+            raise InputError("DenoiseConfig.train_path 'generic' needs reparam=True")
         if self.cfa not in TRAIN_CFAS:
             raise InputError(f"DenoiseConfig.cfa must be one of {TRAIN_CFAS}, got {self.cfa!r}")
         if not isinstance(self.patch_size, int) or self.patch_size < 12 or self.patch_size % 12:

@@ -299,10 +299,18 @@ def make_dataset(
 
     Returns:
         batches ``({"mosaic" (B, P, P, 1), "cfa_masks" (B, P, P, 3), "camera_index" (B,),
-        "ratio" (B,)}, clean (B, P, P, 1))``.
+        "ratio" (B,)}, clean (B, P, P, 1))``; without ``camera_index`` when
+        ``config.train_path`` is ``generic``.
     """
     if split not in ("train", "val"):
         raise InputError(f"make_dataset: split must be 'train' or 'val', got {split!r}")
+    if config.train_path == "generic":
+        # The same samples without their camera: the model takes its deployed path.
+        routed = dataclasses.replace(config, train_path="routed")
+        return make_dataset(routed, split, seed, start).map(
+            lambda inputs, clean: ({k: v for k, v in inputs.items() if k != "camera_index"}, clean),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     if config.patch_cache:
         return _make_cached_dataset(config, split, seed, start)
     files = list_photos(_photo_folder(config))

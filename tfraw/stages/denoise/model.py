@@ -196,6 +196,7 @@ class DenoiseModel(keras.Model):
         residual: bool = True,
         ratio_input: bool = False,
         loss: str = "l1",
+        train_path: str = "routed",
         cfa: str = "bayer",
         patch_size: int = 288,
         batch_size: int = 8,
@@ -357,7 +358,7 @@ class DenoiseModel(keras.Model):
         and FLOPs of the plain U-Net) that computes what this model computes without a camera
         index.
         """
-        config = dataclasses.replace(self._denoise_config, reparam=False)
+        config = dataclasses.replace(self._denoise_config, reparam=False, train_path="routed")
         plain = DenoiseModel.from_stage_config(config, name=f"{self.name}_deployed")
         for layer in self.layers:
             if not layer.weights:
@@ -496,12 +497,20 @@ def _grow_weight(value, fresh, axes: dict, inputs, outputs) -> np.ndarray:
 
 
 def prepare_training_model(model: DenoiseModel) -> DenoiseModel:
-    """Pre-training trains the camera-routed path only: the customization variables (deployed
-    alignment, parallel branch) are frozen at their initial values (hook for ``tfraw-train``)."""
-    if model.stage_config().reparam:
+    """Pre-training (``train_path: routed``) trains the camera-routed path only: the
+    customization variables (deployed alignment, parallel branch) are frozen at their initial
+    values. ``train_path: generic`` trains the deployed alignment offsets alone (hook for
+    ``tfraw-train``)."""
+    config = model.stage_config()
+    if config.reparam:
         groups = model.variable_groups()
-        for variable in groups["alignment"] + groups["branch"]:
-            variable.trainable = False
+        generic = config.train_path == "generic"
+        for role, variables in groups.items():
+            for variable in variables:
+                if generic:
+                    variable.trainable = role == "alignment"
+                elif role in ("alignment", "branch"):
+                    variable.trainable = False
     return model
 
 
