@@ -127,11 +127,10 @@ class DarkFrame:
                 f"({self.shape}, {self.cfa_pattern.tolist()}) than this raw "
                 f"({tuple(raw.mosaic.shape)}, {raw.cfa_pattern.tolist()})"
             )
+        from tfraw.io.raw import tile_period
+
         scale = float(raw.white_level) - np.asarray(raw.black_level, np.float64)
-        period = (self.offset_dn / scale).astype(np.float32)
-        h, w = raw.mosaic.shape
-        rows, cols = period.shape
-        return np.tile(period, (-(-h // rows), -(-w // cols)))[:h, :w]
+        return tile_period((self.offset_dn / scale).astype(np.float32), raw.mosaic.shape)
 
 
 def list_raw_files(folder: Path) -> list[Path]:

@@ -243,10 +243,11 @@ def _synthesize(seed, clean: np.ndarray, params, ratio: float, correct) -> np.nd
     elif mode == "dark-frame":
         # A lens-capped frame of the same sensor state (its own noise draw), averaged per CFA
         # position, as ``tfraw denoise --dark-frame`` does.
+        from tfraw.io.raw import tile_period
+
         dark = draw((seed[0], seed[1] + 50_000), np.zeros_like(clean))
         period = np.array([[dark[dy::2, dx::2].mean() for dx in (0, 1)] for dy in (0, 1)])
-        h, w = noisy.shape
-        noisy = noisy - np.tile(period, (h // 2 + 1, w // 2 + 1))[:h, :w].astype(np.float32)
+        noisy = noisy - tile_period(period.astype(np.float32), noisy.shape)
     return noisy
 
 
@@ -351,7 +352,8 @@ def evaluate_denoise(
 
     Each row: ``{"method", "kind", "profile", "ratio", "black_level_pass_through", "metrics":
     {raw_psnr, raw_psnr_dc, raw_mean_error, raw_ssim, srgb_psnr, srgb_ssim, s_per_image}}``.
-    With ``self_ensemble`` N > 1 each model also gets a row ``<name>+xN``: N flipped/transposed passes averaged (:mod:`tfraw.inference.ensemble`).
+    With ``self_ensemble`` N > 1 each model also gets a row ``<name>+xN``: N flipped/transposed
+    passes averaged (:mod:`tfraw.inference.ensemble`).
     ``black_level_correction``: the protocol variant of the module doc (every method's input):
     ``"profile"`` (or ``True``), ``"dark-frame"``, or ``None``/``False``.
     """

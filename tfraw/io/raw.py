@@ -206,11 +206,17 @@ def per_position_levels(
     )
 
 
+def tile_period(period: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``period`` (one value per position of the CFA period) repeated over an ``(H, W)`` mosaic
+    aligned to its ``[0, 0]``."""
+    rows, cols = np.shape(period)
+    height, width = shape
+    return np.tile(period, (-(-height // rows), -(-width // cols)))[:height, :width]
+
+
 def normalize_mosaic(raw: np.ndarray, black: np.ndarray, white: float) -> np.ndarray:
     """``(raw - black) / (white - black)`` with the per-position black tiled; never clipped."""
-    rows, cols = black.shape
-    height, width = raw.shape
-    tile = np.tile(black, (-(-height // rows), -(-width // cols)))[:height, :width]
+    tile = tile_period(black, raw.shape)
     scale = np.float32(white) - tile
     return ((raw.astype(np.float32) - tile) / scale).astype(np.float32)
 

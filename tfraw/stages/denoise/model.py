@@ -503,14 +503,10 @@ def prepare_training_model(model: DenoiseModel) -> DenoiseModel:
     ``tfraw-train``)."""
     config = model.stage_config()
     if config.reparam:
-        groups = model.variable_groups()
-        generic = config.train_path == "generic"
-        for role, variables in groups.items():
+        trained = {"alignment"} if config.train_path == "generic" else {"camera", "shared"}
+        for role, variables in model.variable_groups().items():
             for variable in variables:
-                if generic:
-                    variable.trainable = role == "alignment"
-                elif role in ("alignment", "branch"):
-                    variable.trainable = False
+                variable.trainable = role in trained
     return model
 
 
