@@ -386,6 +386,52 @@ def test_generic_path_trains_only_the_deployed_alignment(tmp_path):
     np.testing.assert_allclose(deployed(x).numpy(), model(x).numpy(), atol=1e-5)
 
 
+def test_mixed_path_routes_half_of_a_batch_through_the_deployed_alignment(tmp_path):
+    """train_path: mixed: the odd samples of a batch lose their camera (index -1), which takes
+    the deployed alignment (== the call without an index while the branch is zero), and one
+    step moves everything but the customization branch."""
+    from tfraw.stages.denoise.model import make_loss
+    from tfraw.stages.denoise.train import _make_step
+
+    with pytest.raises(InputError, match="reparam"):
+        DenoiseConfig(train_path="mixed", reparam=False)
+    root = _photos(tmp_path / "photos")
+    common = dict(**TINY, patch_size=24, batch_size=4, cfa="any", data_root=str(root),
+                  val_images=1)  # fmt: skip
+    routed_cfg, mixed_cfg = DenoiseConfig(**common), DenoiseConfig(**common, train_path="mixed")
+    routed = next(iter(make_dataset(routed_cfg, "train", seed=5)))
+    mixed = next(iter(make_dataset(mixed_cfg, "train", seed=5)))
+    np.testing.assert_array_equal(routed[0]["mosaic"].numpy(), mixed[0]["mosaic"].numpy())
+    index = mixed[0]["camera_index"].numpy()
+    np.testing.assert_array_equal(index[1::2], -1)
+    np.testing.assert_array_equal(index[0::2], routed[0]["camera_index"].numpy()[0::2])
+    model = prepare_training_model(DenoiseModel.from_stage_config(mixed_cfg))
+    groups = model.variable_groups()
+    # give the camera alignments and deployed offsets distinct values, so paths differ
+    rng = np.random.default_rng(0)
+    for v in groups["camera"] + groups["alignment"]:
+        v.assign(v.numpy() + rng.normal(0.0, 0.2, v.shape).astype(np.float32))
+    x = _inputs()
+    batch = int(x["mosaic"].shape[0])
+    deployed_out = model(x).numpy()
+    routed_in = {**x, "camera_index": tf.fill([batch], -1)}
+    np.testing.assert_allclose(model(routed_in).numpy(), deployed_out, atol=1e-5)
+    camera0 = model({**x, "camera_index": tf.zeros([batch], tf.int32)}).numpy()
+    assert not np.allclose(camera0, deployed_out, atol=1e-4)
+    trained = {id(v) for v in model.trainable_variables}
+    assert trained == {id(v) for r in ("camera", "shared", "alignment") for v in groups[r]}
+    before = {role: [v.numpy().copy() for v in vs] for role, vs in groups.items()}
+    step = _make_step(model, model.trainable_variables, keras.optimizers.Adam(1e-2),
+                      make_loss(mixed_cfg))  # fmt: skip
+    step(*mixed)
+    for role, values in before.items():
+        moved = any(
+            not np.array_equal(a, v.numpy()) for a, v in zip(values, groups[role], strict=True)
+        )
+        assert moved == (role != "branch"), role
+    np.testing.assert_allclose(model.deploy()(x).numpy(), model(x).numpy(), atol=1e-5)
+
+
 def test_virtual_cameras_interpolate_the_profiles():
     names = ("SonyA7S2", "NikonD850", "CanonEOS70D")
     profiles = [load_profile(n) for n in names]

@@ -44,7 +44,8 @@ class RepConv2D(keras.layers.Layer):
     """``k x k`` convolution with camera-indexed alignment and a customization branch.
 
     Call as ``layer(x)`` (deployed alignment + branch) or ``layer(x, camera_index)`` (routed
-    pre-training: the alignment of each sample's virtual camera, no branch).
+    pre-training: the alignment of each sample's virtual camera, no branch; index ``-1`` takes
+    the deployed alignment, still without the branch, which pre-training keeps at zero).
 
     Args:
         filters: output channels.
@@ -53,7 +54,7 @@ class RepConv2D(keras.layers.Layer):
         reparam: False builds the plain (folded) convolution only.
 
     Shapes: ``x`` float32 ``(B, H, W, C_in)``, ``camera_index`` int ``(B,)`` in
-    ``[0, num_cameras)``; output ``(B, H, W, filters)`` (same size: SYMMETRIC padding).
+    ``[-1, num_cameras)``; output ``(B, H, W, filters)`` (same size: SYMMETRIC padding).
 
     Example:
         >>> layer = RepConv2D(8, num_cameras=3)
@@ -125,9 +126,16 @@ class RepConv2D(keras.layers.Layer):
             scale, shift = self.deployed_alignment()
             aligned = x * scale + shift
             return self._conv(aligned, self.kernel + self.branch_kernel, self.bias)
+        # Index -1 picks the deployed alignment (row num_cameras of the table): the mixed
+        # pre-training (DenoiseConfig.train_path "mixed") sends part of each batch down the path
+        # a camera nobody calibrated takes. No branch on this call: pre-training holds it at 0.
         index = tf.reshape(tf.cast(camera_index, tf.int32), [-1])
-        scale = tf.gather(self.camera_scale, index)[:, tf.newaxis, tf.newaxis, :]
-        shift = tf.gather(self.camera_shift, index)[:, tf.newaxis, tf.newaxis, :]
+        index = tf.where(index < 0, self.num_cameras, index)
+        deployed_scale, deployed_shift = self.deployed_alignment()
+        scales = tf.concat([self.camera_scale, deployed_scale[tf.newaxis]], axis=0)
+        shifts = tf.concat([self.camera_shift, deployed_shift[tf.newaxis]], axis=0)
+        scale = tf.gather(scales, index)[:, tf.newaxis, tf.newaxis, :]
+        shift = tf.gather(shifts, index)[:, tf.newaxis, tf.newaxis, :]
         return self._conv(x * scale + shift, self.kernel, self.bias)
 
     def compute_output_shape(self, x_shape, camera_index_shape=None):

@@ -24,7 +24,7 @@ INPUT_MODES = ("space_to_depth", "full")
 LOSSES = ("l1", "log_l1", "l2")
 TRAIN_CFAS = ("bayer", "xtrans", "any")
 #: What ``tfraw-train`` trains (``DenoiseConfig.train_path``).
-TRAIN_PATHS = ("routed", "generic")
+TRAIN_PATHS = ("routed", "generic", "mixed")
 #: Calibrated ELD profiles the virtual cameras interpolate; CanonEOS700D is held out as the
 #: "unseen camera" of the customization benchmark.
 DEFAULT_PROFILES = ("SonyA7S2", "NikonD850", "CanonEOS70D")
@@ -63,6 +63,11 @@ class DenoiseConfig(StageConfig):
             cameras instead of being the plain average of their alignments (a warm start from
             a routed model; ``deploy()`` folds the result; customization still starts from the
             average, as LED's does).
+            ``mixed``: every other sample of a batch drops its camera (index -1, the deployed
+            alignment) and the rest stay routed; the shared convolutions, the camera alignments
+            and the deployed offsets all learn, so the shared weights fit the path the folded
+            model ships with while the routed paths (customization's start) stay consistent
+            with them (a warm start from a routed or generic model).
 
     Data (:func:`tfraw.stages.denoise.make_dataset`):
         cfa: CFA of the synthetic training mosaics (``bayer``, ``xtrans`` or ``any``), every
@@ -128,8 +133,8 @@ class DenoiseConfig(StageConfig):
             raise InputError(
                 f"DenoiseConfig.train_path must be one of {TRAIN_PATHS}, got {self.train_path!r}"
             )
-        if self.train_path == "generic" and not self.reparam:
-            raise InputError("DenoiseConfig.train_path 'generic' needs reparam=True")
+        if self.train_path in ("generic", "mixed") and not self.reparam:
+            raise InputError(f"DenoiseConfig.train_path {self.train_path!r} needs reparam=True")
         if self.cfa not in TRAIN_CFAS:
             raise InputError(f"DenoiseConfig.cfa must be one of {TRAIN_CFAS}, got {self.cfa!r}")
         if not isinstance(self.patch_size, int) or self.patch_size < 12 or self.patch_size % 12:

@@ -300,7 +300,8 @@ def make_dataset(
     Returns:
         batches ``({"mosaic" (B, P, P, 1), "cfa_masks" (B, P, P, 3), "camera_index" (B,),
         "ratio" (B,)}, clean (B, P, P, 1))``; without ``camera_index`` when
-        ``config.train_path`` is ``generic``.
+        ``config.train_path`` is ``generic``; with ``-1`` (deployed path) at the odd
+        positions of a batch when it is ``mixed``.
     """
     if split not in ("train", "val"):
         raise InputError(f"make_dataset: split must be 'train' or 'val', got {split!r}")
@@ -310,6 +311,18 @@ def make_dataset(
         return make_dataset(routed, split, seed, start).map(
             lambda inputs, clean: ({k: v for k, v in inputs.items() if k != "camera_index"}, clean),
             num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    if config.train_path == "mixed":
+        # Every other sample of a batch drops its camera (-1: the deployed alignment).
+        routed = dataclasses.replace(config, train_path="routed")
+
+        def drop_odd(inputs, clean):
+            index = inputs["camera_index"]
+            odd = tf.math.floormod(tf.range(tf.shape(index)[0]), 2) == 1
+            return {**inputs, "camera_index": tf.where(odd, -tf.ones_like(index), index)}, clean
+
+        return make_dataset(routed, split, seed, start).map(
+            drop_odd, num_parallel_calls=tf.data.AUTOTUNE
         )
     if config.patch_cache:
         return _make_cached_dataset(config, split, seed, start)

@@ -499,11 +499,15 @@ def _grow_weight(value, fresh, axes: dict, inputs, outputs) -> np.ndarray:
 def prepare_training_model(model: DenoiseModel) -> DenoiseModel:
     """Pre-training (``train_path: routed``) trains the camera-routed path only: the
     customization variables (deployed alignment, parallel branch) are frozen at their initial
-    values. ``train_path: generic`` trains the deployed alignment offsets alone (hook for
-    ``tfraw-train``)."""
+    values. ``train_path: generic`` trains the deployed alignment offsets alone; ``mixed``
+    trains all but the branch (hook for ``tfraw-train``)."""
     config = model.stage_config()
     if config.reparam:
-        trained = {"alignment"} if config.train_path == "generic" else {"camera", "shared"}
+        trained = {
+            "routed": {"camera", "shared"},
+            "generic": {"alignment"},
+            "mixed": {"camera", "shared", "alignment"},
+        }[config.train_path]
         for role, variables in model.variable_groups().items():
             for variable in variables:
                 variable.trainable = role in trained
