@@ -535,6 +535,27 @@ def test_finetune_main_trains_alignment_then_branch(tmp_path):
     np.testing.assert_allclose(custom(x).numpy(), tuned(x).numpy(), atol=1e-5)
 
 
+def test_finetune_starts_at_the_average_or_the_deployed_alignment(tmp_path):
+    """FinetuneSettings.start: ``average`` (LED's) zeroes the deployed offsets before phase 1,
+    ``deployed`` keeps those the pre-training fitted (a zero learning rate isolates the start)."""
+    from tfraw.stages.denoise.train import FINETUNE_STARTS, FinetuneSettings, finetune
+
+    with pytest.raises(InputError, match="start"):
+        FinetuneSettings(start="camera")
+    pairs = read_pair_list(tmp_path / "d", _pairs(tmp_path / "d"))
+    for start in FINETUNE_STARTS:
+        model = _perturb(DenoiseModel(**TINY))
+        for layer in model.rep_layers():
+            layer.reset_branch()
+        offsets = [v.numpy().copy() for v in model.variable_groups()["alignment"]]
+        settings = FinetuneSettings(align_steps=1, branch_steps=0, align_learning_rate=0.0,
+                                    patch_size=16, batch_size=2, start=start)  # fmt: skip
+        finetune(model, pairs, settings, log=lambda message: None)
+        after = [v.numpy() for v in model.variable_groups()["alignment"]]
+        for old, new in zip(offsets, after, strict=True):
+            np.testing.assert_array_equal(new, old if start == "deployed" else 0.0 * old)
+
+
 def test_pretrain_smoke(tmp_path):
     import yaml
 

@@ -344,6 +344,7 @@ def evaluate_denoise(
     custom_data: Path | None = None,
     custom_pairs: int = 6,
     custom_steps: tuple[int, int] = (300, 600),
+    custom_start: str | None = None,
     log: Callable[[str], None] = lambda message: None,
     self_ensemble: int = 1,
     black_level_correction: bool | str | None = None,
@@ -418,6 +419,7 @@ def evaluate_denoise(
             align_steps=custom_steps[0],
             branch_steps=custom_steps[1],
             patch_size=min(crop or 256, 256),
+            start=custom_start or FinetuneSettings.start,
         )
         finetune(tuned, pairs, settings, log=log)
         runners.append(
@@ -559,6 +561,11 @@ def add_denoise_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--customize", metavar="PROFILE", help="unseen profile to customize to")
     parser.add_argument("--custom-data", type=Path, help="photos for the synthetic pairs")
     parser.add_argument("--custom-pairs", type=_positive_int, default=6)
+    parser.add_argument(
+        "--custom-start", choices=("average", "deployed"), default=None,  # FINETUNE_STARTS
+        help="where the customized alignment starts (default: tfraw-train's, "
+        "FinetuneSettings.start)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the rows as JSON")
     parser.add_argument(
         "--self-ensemble", type=int, choices=(1, 2, 4, 8), default=1, metavar="N",
@@ -591,6 +598,7 @@ def run_denoise(args) -> int:
         custom_data=args.custom_data,
         custom_pairs=args.custom_pairs,
         custom_steps=getattr(args, "custom_steps", (300, 600)),
+        custom_start=getattr(args, "custom_start", None),
         log=print,
         self_ensemble=getattr(args, "self_ensemble", 1),
         black_level_correction=getattr(args, "black_level_correction", None),

@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 
+#: Where customization's alignment starts (:attr:`FinetuneSettings.start`).
+FINETUNE_STARTS = ("average", "deployed")
+
+
 @dataclasses.dataclass(frozen=True)
 class FinetuneSettings:
     """Few-shot schedule: ``align_steps`` of alignment only, then ``branch_steps`` with the
@@ -56,8 +60,17 @@ class FinetuneSettings:
     patch_size: int = 252
     batch_size: int = 4
     seed: int = 0
+    #: Where the new alignment starts: ``average`` of the camera alignments (LED's), or the
+    #: ``deployed`` one (the path the pre-trained model ships with, which ``train_path``
+    #: ``generic``/``mixed`` fitted to the camera mixture; the same as ``average`` for a model
+    #: pre-trained on the routed path only).
+    start: str = "average"
 
     def __post_init__(self) -> None:
+        if self.start not in FINETUNE_STARTS:
+            raise InputError(
+                f"finetune: start must be one of {FINETUNE_STARTS}, got {self.start!r}"
+            )
         if int(self.align_steps) < 0 or int(self.branch_steps) < 0:
             raise InputError("finetune: align_steps and branch_steps must be >= 0")
         if int(self.align_steps) + int(self.branch_steps) < 1:
@@ -186,8 +199,9 @@ def finetune(
 ) -> tuple[DenoiseModel, dict[str, list[float]]]:
     """LED customization of a pre-trained (unfolded) model on few-shot pairs, in place.
 
-    Phase 1 resets the deployed alignment to the camera average (LED's initialization of the
-    new alignment) and trains it alone; phase 2 resets the branch to zero and trains branch +
+    Phase 1 starts the alignment at the camera average (LED's initialization of the new
+    alignment; ``settings.start: deployed`` keeps the pre-trained deployed one) and trains it
+    alone; phase 2 resets the branch to zero and trains branch +
     alignment. All other weights stay frozen. Returns the model and the loss history per
     phase; fold with ``model.deploy()``.
     """
@@ -196,7 +210,8 @@ def finetune(
     settings = settings or FinetuneSettings()
     if not model.stage_config().reparam:
         raise InputError("finetune needs an unfolded model (reparam=True), got a folded one")
-    model.reset_alignment()
+    if settings.start == "average":
+        model.reset_alignment()
     for layer in model.rep_layers():
         layer.reset_branch()
     groups = model.variable_groups()
@@ -276,6 +291,12 @@ def finetune_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patch-size", type=int, default=FinetuneSettings.patch_size)
     parser.add_argument("--batch-size", type=int, default=FinetuneSettings.batch_size)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--start",
+        choices=FINETUNE_STARTS,
+        default=FinetuneSettings.start,
+        help="where the new alignment starts: the camera average (LED's) or the deployed one",
+    )
     parser.add_argument("--threads", type=int, help="TF intra/inter-op threads (CPU sharing)")
     args = parser.parse_args(argv)
     from tfraw.errors import TfrawError
@@ -291,6 +312,7 @@ def finetune_main(argv: list[str] | None = None) -> int:
             patch_size=args.patch_size,
             batch_size=args.batch_size,
             seed=args.seed,
+            start=args.start,
         )
         model, history = finetune(model, pairs, settings)
     except TfrawError as err:
