@@ -100,6 +100,7 @@ class DarkFrame:
         """Reads a dark raw; clear errors for a missing/unreadable file or non-finite data."""
         from tfraw.errors import InputError
         from tfraw.io import read_raw
+        from tfraw.io.raw import period_means
 
         raw = read_raw(path)
         rows, cols = raw.cfa_pattern.shape
@@ -109,9 +110,7 @@ class DarkFrame:
         if not np.isfinite(mosaic).all():
             raise InputError(f"--dark-frame {path}: mosaic holds NaN or Inf")
         scale = float(raw.white_level) - np.asarray(raw.black_level, np.float64)
-        means = np.array(
-            [[mosaic[dy::rows, dx::cols].mean() for dx in range(cols)] for dy in range(rows)]
-        )
+        means = period_means(mosaic, (rows, cols))
         return cls(Path(path), (means * scale).astype(np.float32), raw.cfa_pattern, mosaic.shape)
 
     def offset_for(self, raw) -> np.ndarray:

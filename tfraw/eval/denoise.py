@@ -243,11 +243,11 @@ def _synthesize(seed, clean: np.ndarray, params, ratio: float, correct) -> np.nd
     elif mode == "dark-frame":
         # A lens-capped frame of the same sensor state (its own noise draw), averaged per CFA
         # position, as ``tfraw denoise --dark-frame`` does.
-        from tfraw.io.raw import tile_period
+        from tfraw.io.raw import period_means, tile_period
 
         dark = draw((seed[0], seed[1] + 50_000), np.zeros_like(clean))
-        period = np.array([[dark[dy::2, dx::2].mean() for dx in (0, 1)] for dy in (0, 1)])
-        noisy = noisy - tile_period(period.astype(np.float32), noisy.shape)
+        period = period_means(dark, (2, 2)).astype(np.float32)
+        noisy = noisy - tile_period(period, noisy.shape)
     return noisy
 
 

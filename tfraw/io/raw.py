@@ -214,6 +214,14 @@ def tile_period(period: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.tile(period, (-(-height // rows), -(-width // cols)))[:height, :width]
 
 
+def period_means(mosaic: np.ndarray, period: tuple[int, int]) -> np.ndarray:
+    """The mean of ``mosaic`` at each position of a ``(rows, cols)`` CFA period aligned to its
+    ``[0, 0]`` (float64, shape ``period``): e.g. a dark frame's black level per channel."""
+    rows, cols = period
+    data = np.asarray(mosaic, np.float64)
+    return np.array([[data[dy::rows, dx::cols].mean() for dx in range(cols)] for dy in range(rows)])
+
+
 def normalize_mosaic(raw: np.ndarray, black: np.ndarray, white: float) -> np.ndarray:
     """``(raw - black) / (white - black)`` with the per-position black tiled; never clipped."""
     tile = tile_period(black, raw.shape)

@@ -61,13 +61,13 @@ class DenoiseConfig(StageConfig):
             alignment (the camera average plus its offsets), and only those offsets learn: the
             path a camera nobody calibrated takes is fitted to the whole mixture of virtual
             cameras instead of being the plain average of their alignments (a warm start from
-            a routed model; ``deploy()`` folds the result; customization still starts from the
-            average, as LED's does).
+            a routed model; ``deploy()`` folds the result; customization starts from it by
+            default, ``FinetuneSettings.start``).
             ``mixed``: every other sample of a batch drops its camera (index -1, the deployed
             alignment) and the rest stay routed; the shared convolutions, the camera alignments
             and the deployed offsets all learn, so the shared weights fit the path the folded
-            model ships with while the routed paths (customization's start) stay consistent
-            with them (a warm start from a routed or generic model).
+            model ships with while the routed paths (and their average, LED's customization
+            start) stay consistent with them (a warm start from a routed or generic model).
 
     Data (:func:`tfraw.stages.denoise.make_dataset`):
         cfa: CFA of the synthetic training mosaics (``bayer``, ``xtrans`` or ``any``), every

@@ -281,6 +281,16 @@ def _decode_crop(path: tf.Tensor, seed: tf.Tensor, size: int, center: bool) -> t
     return tf.image.stateless_random_crop(image, (size, size, 3), seed)
 
 
+def _drop_camera(inputs: dict, clean):
+    return {k: v for k, v in inputs.items() if k != "camera_index"}, clean
+
+
+def _drop_odd_cameras(inputs: dict, clean):
+    index = inputs["camera_index"]
+    odd = tf.math.floormod(tf.range(tf.shape(index)[0]), 2) == 1
+    return {**inputs, "camera_index": tf.where(odd, -tf.ones_like(index), index)}, clean
+
+
 def make_dataset(
     config: DenoiseConfig, split: str = "train", seed: int = 0, start: int = 0
 ) -> tf.data.Dataset:
@@ -305,24 +315,13 @@ def make_dataset(
     """
     if split not in ("train", "val"):
         raise InputError(f"make_dataset: split must be 'train' or 'val', got {split!r}")
-    if config.train_path == "generic":
-        # The same samples without their camera: the model takes its deployed path.
+    if config.train_path != "routed":
+        # The routed samples, seen another way: the model's camera index dropped (generic: the
+        # deployed path) or -1 at the odd positions of each batch (mixed: half take it).
         routed = dataclasses.replace(config, train_path="routed")
+        view = _drop_camera if config.train_path == "generic" else _drop_odd_cameras
         return make_dataset(routed, split, seed, start).map(
-            lambda inputs, clean: ({k: v for k, v in inputs.items() if k != "camera_index"}, clean),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    if config.train_path == "mixed":
-        # Every other sample of a batch drops its camera (-1: the deployed alignment).
-        routed = dataclasses.replace(config, train_path="routed")
-
-        def drop_odd(inputs, clean):
-            index = inputs["camera_index"]
-            odd = tf.math.floormod(tf.range(tf.shape(index)[0]), 2) == 1
-            return {**inputs, "camera_index": tf.where(odd, -tf.ones_like(index), index)}, clean
-
-        return make_dataset(routed, split, seed, start).map(
-            drop_odd, num_parallel_calls=tf.data.AUTOTUNE
+            view, num_parallel_calls=tf.data.AUTOTUNE
         )
     if config.patch_cache:
         return _make_cached_dataset(config, split, seed, start)
